@@ -1,0 +1,59 @@
+"""The app factory: assembles the contexts' routes with auth, errors, logging and docs."""
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from services import database
+from services.api.dependencies import provide_db, provide_settings
+from services.api.health import HealthController
+from services.api.middleware import request_context_middleware
+from services.api.openapi import docs_assets_router, openapi_config
+from services.api.problems import EXCEPTION_HANDLERS
+from services.logs import configure_logging
+from services.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        url = database.resolve_url(settings.database_url, settings.data_dir)
+        app.state.pool = await database.create_pool(
+            url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = Litestar(
+        route_handlers=[HealthController, docs_assets_router()],
+        dependencies={
+            "db": Provide(provide_db),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        state=_initial_state(settings),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(version("kolmarket")),
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
+        if settings.cors_origins
+        else None,
+        logging_config=None,
+        debug=False,
+    )
+    # Wrapped around the whole handler, so unknown routes are logged and carry an id too.
+    app.asgi_handler = request_context_middleware(app.asgi_handler)
+    return app
+
+
+def _initial_state(settings: Settings) -> State:
+    return State({"settings": settings, "schema_head": database.head_revision()})

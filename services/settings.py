@@ -1,0 +1,70 @@
+"""Typed settings, read once from environment variables (12-factor)."""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+LogFormat = Literal["auto", "json", "console"]
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    """Everything the processes are configured with; see the README's table."""
+
+    database_url: str | None = None
+    data_dir: Path = Path(".kolmarket")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_format: LogFormat = "auto"
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    jwt_secret: str = ""
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    cors_origins: tuple[str, ...] = ()
+    operator_emails: tuple[str, ...] = ()
+    stripe_api_key: str = ""
+    stripe_api_base: str = ""
+    stripe_webhook_secret: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value if value not in (None, "") else None
+
+        def csv(name: str) -> tuple[str, ...]:
+            return tuple(p.strip() for p in (get(name) or "").split(",") if p.strip())
+
+        raw: dict[str, object] = {
+            "database_url": get("DATABASE_URL"),
+            "data_dir": get("KOLMARKET_DATA_DIR"),
+            "host": get("HOST"),
+            "port": get("PORT"),
+            "log_level": get("LOG_LEVEL"),
+            "log_format": get("LOG_FORMAT"),
+            "db_pool_min": get("DB_POOL_MIN"),
+            "db_pool_max": get("DB_POOL_MAX"),
+            "jwt_secret": get("JWT_SECRET"),
+            "access_token_ttl_seconds": get("ACCESS_TOKEN_TTL_SECONDS"),
+            "refresh_token_ttl_seconds": get("REFRESH_TOKEN_TTL_SECONDS"),
+            "cors_origins": csv("CORS_ORIGINS"),
+            "operator_emails": csv("OPERATOR_EMAILS"),
+            "stripe_api_key": get("STRIPE_API_KEY"),
+            "stripe_api_base": get("STRIPE_API_BASE"),
+            "stripe_webhook_secret": get("STRIPE_WEBHOOK_SECRET"),
+            "public_base_url": get("PUBLIC_BASE_URL"),
+        }
+        values = {k: v for k, v in raw.items() if v is not None}
+        settings = msgspec.convert(values, cls, strict=False)
+        if not settings.jwt_secret:
+            # A process without a configured secret signs with a random one: tokens then
+            # last only as long as the process, which is right for local runs and tests.
+            settings = msgspec.structs.replace(settings, jwt_secret=secrets.token_urlsafe(48))
+        return settings

@@ -1,0 +1,51 @@
+"""The schema is built only by migrations, and every migration can be undone."""
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+
+from services import database
+from tests.conftest import _admin, _with_database
+
+TABLES = """
+    SELECT table_name FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_name <> 'alembic_version' ORDER BY 1
+"""
+
+
+async def _tables(url: str) -> list[str]:
+    conn = await asyncpg.connect(database._asyncpg_dsn(url))
+    try:
+        return [r["table_name"] for r in await conn.fetch(TABLES)]
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def scratch_url(server_url: str):
+    name = f"kolmarket_migr_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    yield _with_database(server_url, name)
+    asyncio.run(_admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def test_upgrade_from_empty_to_head_and_back_to_base(scratch_url: str) -> None:
+    database.upgrade(scratch_url)
+    tables = asyncio.run(_tables(scratch_url))
+    assert {"users", "merchants", "kols", "events", "idempotency_keys"} <= set(tables)
+
+    database.downgrade(scratch_url, "base")
+    assert asyncio.run(_tables(scratch_url)) == []
+
+    database.upgrade(scratch_url)
+    assert asyncio.run(_tables(scratch_url)) == tables
+
+
+def test_migration_files_form_one_line_of_history() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(database.alembic_config("postgresql://"))
+    assert len(scripts.get_heads()) == 1
+    assert [s.revision for s in scripts.walk_revisions()][-1] == "0001"
