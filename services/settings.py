@@ -25,7 +25,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     cors_origins: tuple[str, ...] = ()
-    operator_emails: tuple[str, ...] = ()
+    login_limit_per_ip: int = 30  # attempts a minute
+    login_limit_per_account: int = 10  # failed attempts in 15 minutes
+    register_limit_per_ip: int = 20  # registrations an hour
+    request_limit_per_minute: int = 1200  # per caller and process
     stripe_api_key: str = ""
     stripe_api_base: str = ""
     stripe_webhook_secret: str = ""
@@ -55,7 +58,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "access_token_ttl_seconds": get("ACCESS_TOKEN_TTL_SECONDS"),
             "refresh_token_ttl_seconds": get("REFRESH_TOKEN_TTL_SECONDS"),
             "cors_origins": csv("CORS_ORIGINS"),
-            "operator_emails": csv("OPERATOR_EMAILS"),
+            "login_limit_per_ip": get("LOGIN_LIMIT_PER_IP"),
+            "login_limit_per_account": get("LOGIN_LIMIT_PER_ACCOUNT"),
+            "register_limit_per_ip": get("REGISTER_LIMIT_PER_IP"),
+            "request_limit_per_minute": get("REQUEST_LIMIT_PER_MINUTE"),
             "stripe_api_key": get("STRIPE_API_KEY"),
             "stripe_api_base": get("STRIPE_API_BASE"),
             "stripe_webhook_secret": get("STRIPE_WEBHOOK_SECRET"),

@@ -68,10 +68,12 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         jwt_secret="test-secret-" + "x" * 40,
         log_format="json",
-        log_level="WARNING",
+        log_level="INFO",
         db_pool_min=1,
         db_pool_max=10,
         cors_origins=("https://app.kolmarket.test",),
+        login_limit_per_ip=100_000,
+        register_limit_per_ip=100_000,
     )
 
 

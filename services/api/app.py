@@ -8,9 +8,12 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 
 from services import database
-from services.api.dependencies import provide_db, provide_settings
+from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from services.api.auth import PUBLIC, CallerAuthMiddleware, FixedWindowLimiter
+from services.api.dependencies import provide_caller, provide_db, provide_settings
 from services.api.health import HealthController
 from services.api.middleware import request_context_middleware
 from services.api.openapi import docs_assets_router, openapi_config
@@ -35,10 +38,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.pool.close()
 
     app = Litestar(
-        route_handlers=[HealthController, docs_assets_router()],
+        route_handlers=[HealthController, docs_assets_router(), *ACCOUNT_ROUTES],
+        middleware=[
+            DefineMiddleware(
+                CallerAuthMiddleware,
+                exclude=["^/health", "^/docs", "^/static/"],
+                exclude_from_auth_key=PUBLIC,
+            )
+        ],
         dependencies={
             "db": Provide(provide_db),
             "settings": Provide(provide_settings, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
         },
         lifespan=[lifespan],
         state=_initial_state(settings),
@@ -56,4 +67,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def _initial_state(settings: Settings) -> State:
-    return State({"settings": settings, "schema_head": database.head_revision()})
+    return State(
+        {
+            "settings": settings,
+            "schema_head": database.head_revision(),
+            "request_limiter": FixedWindowLimiter(settings.request_limit_per_minute),
+        }
+    )

@@ -1,0 +1,120 @@
+"""Who is calling: a bearer access token (merchant member, KOL, operator) or a partner API key.
+
+The middleware turns credentials into a `Caller` on `request.user`; guards on each route say
+which kinds of caller (and which API key scopes) may use it.
+"""
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from services.accounts import credentials, queries
+from services.errors import Forbidden, TooManyRequests
+
+PUBLIC = "exclude_from_auth"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    kind: str  # merchant | kol | operator | partner
+    user_id: UUID | None = None
+    merchant_id: UUID | None = None
+    member_role: str | None = None
+    kol_id: UUID | None = None
+    api_key_id: UUID | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key(self) -> str:
+        return f"key:{self.api_key_id}" if self.api_key_id else f"user:{self.user_id}"
+
+
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
+    return Caller(
+        kind=claims["role"],
+        user_id=UUID(claims["sub"]),
+        merchant_id=UUID(claims["mid"]) if claims.get("mid") else None,
+        member_role=claims.get("mrole"),
+        kol_id=UUID(claims["kid"]) if claims.get("kid") else None,
+    )
+
+
+class FixedWindowLimiter:
+    """A per-process request budget per caller (each replica counts its own)."""
+
+    def __init__(self, limit: int, window_seconds: int = 60) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._counts: dict[str, tuple[int, int]] = {}
+
+    def hit(self, key: str) -> None:
+        now = int(time.monotonic())
+        window = now - now % self.window
+        start, count = self._counts.get(key, (window, 0))
+        if start != window:
+            if len(self._counts) > 100_000:
+                self._counts.clear()
+            start, count = window, 0
+        if count >= self.limit:
+            raise TooManyRequests(retry_after=max(1, start + self.window - now))
+        self._counts[key] = (start, count + 1)
+
+
+class CallerAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        state = connection.app.state
+        caller = await self._caller(connection, state)
+        state.request_limiter.hit(caller.key)
+        return AuthenticationResult(user=caller, auth=caller.kind)
+
+    async def _caller(self, connection: ASGIConnection[Any, Any, Any, Any], state: Any) -> Caller:
+        header = connection.headers.get("authorization", "")
+        api_key = connection.headers.get("x-api-key")
+        if header[:7].lower() == "bearer ":
+            claims = credentials.read_access_token(header[7:].strip(), state.settings.jwt_secret)
+            if claims is None or claims.get("typ") != "access":
+                raise NotAuthorizedException("the access token is invalid or expired")
+            return caller_from_claims(claims)
+        if api_key:
+            async with state.pool.acquire() as conn:
+                row = await queries.find_api_key(conn, api_key)
+            if row is None:
+                raise NotAuthorizedException("the API key is invalid or revoked")
+            return Caller(
+                kind="partner",
+                merchant_id=row["merchant_id"],
+                api_key_id=row["id"],
+                scopes=frozenset(row["scopes"]),
+            )
+        raise NotAuthorizedException("authentication required: a bearer token or an X-API-Key")
+
+
+def allow(*kinds: str, scope: str | None = None, owner: bool = False) -> Any:
+    """A guard admitting the given caller kinds; partners only with `scope`; owners if asked."""
+    admitted = set(kinds)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        caller: Caller = connection.user
+        if caller.kind == "partner":
+            if scope is None or scope not in caller.scopes:
+                raise Forbidden(
+                    f"this API key lacks the scope {scope}"
+                    if scope
+                    else "API keys cannot use this operation"
+                )
+            return
+        if caller.kind not in admitted:
+            raise Forbidden(f"a {caller.kind} account cannot use this operation")
+        if owner and caller.member_role != "owner":
+            raise Forbidden("only a merchant owner can use this operation")
+
+    guard.__name__ = f"allow_{'_'.join(sorted(admitted))}"
+    return guard
