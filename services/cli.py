@@ -1,14 +1,20 @@
 """The `kolmarket` command: serve, migrate, seed, worker, plan, openapi."""
 
+import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
+import asyncpg
 import click
 
 from services import database
 from services.logs import configure_logging
 from services.settings import Settings
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -58,6 +64,29 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_migra
         access_log=False,
         proxy_headers=True,
     )
+
+
+@main.command()
+@click.argument("email")
+@click.password_option(envvar="OPERATOR_PASSWORD", help="Password (or OPERATOR_PASSWORD).")
+def operator(email: str, password: str) -> None:
+    """Create an operator account (or reset its password). Operators cannot register via the API."""
+    from services.accounts.service import ensure_operator
+
+    _, url = _settings_with_database()
+    user_id = asyncio.run(
+        _with_connection(url, lambda conn: ensure_operator(conn, email, password))
+    )
+    click.echo(f"operator {email} ready ({user_id})", err=True)
+
+
+async def _with_connection(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    pool = await database.create_pool(url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            return await work(conn)
+    finally:
+        await pool.close()
 
 
 @main.command()

@@ -12,6 +12,12 @@ INSERT_USER = """
     ON CONFLICT (email) DO NOTHING
     RETURNING id
 """
+UPSERT_OPERATOR = """
+    INSERT INTO users (email, role, password_hash) VALUES ($1, 'operator', $2)
+    ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash
+    WHERE users.role = 'operator'
+    RETURNING id
+"""
 INSERT_MERCHANT = "INSERT INTO merchants (name) VALUES ($1) RETURNING id"
 INSERT_MEMBER = "INSERT INTO merchant_members (merchant_id, user_id, role) VALUES ($1, $2, $3)"
 INSERT_KOL = "INSERT INTO kols (user_id, display_name) VALUES ($1, $2) RETURNING id"

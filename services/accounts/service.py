@@ -65,6 +65,19 @@ async def _join_merchant(
     await conn.execute(queries.INSERT_MEMBER, merchant_id, user_id, "owner")
 
 
+async def ensure_operator(conn: asyncpg.Connection, email: str, password: str) -> UUID:
+    """Create an operator account, or reset its password; operators never register via the API."""
+    email = normalise_email(email)
+    check_password(password, email)
+    password_hash = await anyio.to_thread.run_sync(credentials.hash_password, password)
+    async with conn.transaction():
+        user_id: UUID | None = await conn.fetchval(queries.UPSERT_OPERATOR, email, password_hash)
+        if user_id is None:
+            raise Conflict(f"{email} already belongs to a merchant or KOL account")
+        await queries.audit(conn, "operator_ensured", user_id=user_id, subject=email)
+    return user_id
+
+
 async def login(
     conn: asyncpg.Connection, email: str, password: str, ip: str, settings: Settings
 ) -> TokenPair:
