@@ -33,7 +33,7 @@ def resolve_url(database_url: str | None, data_dir: Path) -> str:
     return database_url or embedded_url(data_dir)
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
             name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
@@ -42,7 +42,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
-        _asyncpg_dsn(url), min_size=min_size, max_size=max_size, init=_init_connection
+        _asyncpg_dsn(url), min_size=min_size, max_size=max_size, init=init_connection
     )
     return pool
 

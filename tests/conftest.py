@@ -91,6 +91,7 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database._asyncpg_dsn(database_url))
+    await database.init_connection(conn)
     try:
         yield conn
     finally:
