@@ -39,7 +39,9 @@ migrate: $(STAMP)
 	$(BIN)/kolmarket migrate
 
 bench: $(STAMP)
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for name in auth catalog pricing negotiation tracking; do \
+		if [ -f bench/$$name.py ]; then $(BIN)/python -m bench.$$name || exit 1; fi; \
+	done
 
 clean:
 	rm -rf $(VENV) .kolmarket .pytest_cache .mypy_cache .ruff_cache

@@ -67,6 +67,16 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_migra
 
 
 @main.command()
+@click.option("--concurrency", default=4, show_default=True, help="Jobs run at once.")
+def worker(concurrency: int) -> None:
+    """Run background jobs (offer expiry, plan solving, payouts, purges) until stopped."""
+    from services.worker.app import run_worker
+
+    _, url = _settings_with_database()
+    asyncio.run(run_worker(url, concurrency=concurrency))
+
+
+@main.command()
 @click.argument("email")
 @click.password_option(envvar="OPERATOR_PASSWORD", help="Password (or OPERATOR_PASSWORD).")
 def operator(email: str, password: str) -> None:
@@ -97,6 +107,11 @@ def openapi(output: Path) -> None:
 
     write_schema(output)
     click.echo(f"wrote {output}", err=True)
+
+
+from services.catalog.cli import seed  # noqa: E402
+
+main.add_command(seed)
 
 
 if __name__ == "__main__":

@@ -68,9 +68,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "public_base_url": get("PUBLIC_BASE_URL"),
         }
         values = {k: v for k, v in raw.items() if v is not None}
-        settings = msgspec.convert(values, cls, strict=False)
+        settings = msgspec.convert(values, cls, strict=False, dec_hook=_decode)
         if not settings.jwt_secret:
             # A process without a configured secret signs with a random one: tokens then
             # last only as long as the process, which is right for local runs and tests.
             settings = msgspec.structs.replace(settings, jwt_secret=secrets.token_urlsafe(48))
         return settings
+
+
+def _decode(type_: type, value: object) -> object:
+    if type_ is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(f"cannot read {type_} from the environment")

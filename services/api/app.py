@@ -18,7 +18,12 @@ from services.api.health import HealthController
 from services.api.middleware import request_context_middleware
 from services.api.openapi import docs_assets_router, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
+from services.briefs.routes import ROUTES as BRIEF_ROUTES
+from services.catalog.routes import ROUTES as CATALOG_ROUTES
+from services.deals.routes import ROUTES as DEAL_ROUTES
 from services.logs import configure_logging
+from services.negotiation.routes import ROUTES as NEGOTIATION_ROUTES
+from services.planning.routes import ROUTES as PLANNING_ROUTES
 from services.settings import Settings
 
 
@@ -38,7 +43,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.pool.close()
 
     app = Litestar(
-        route_handlers=[HealthController, docs_assets_router(), *ACCOUNT_ROUTES],
+        route_handlers=[
+            HealthController,
+            docs_assets_router(),
+            *ACCOUNT_ROUTES,
+            *CATALOG_ROUTES,
+            *PLANNING_ROUTES,
+            *BRIEF_ROUTES,
+            *NEGOTIATION_ROUTES,
+            *DEAL_ROUTES,
+        ],
         middleware=[
             DefineMiddleware(
                 CallerAuthMiddleware,

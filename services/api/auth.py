@@ -117,4 +117,7 @@ def allow(*kinds: str, scope: str | None = None, owner: bool = False) -> Any:
             raise Forbidden("only a merchant owner can use this operation")
 
     guard.__name__ = f"allow_{'_'.join(sorted(admitted))}"
+    guard.admitted = frozenset(admitted)  # type: ignore[attr-defined]
+    guard.scope = scope  # type: ignore[attr-defined]
+    guard.owner_only = owner  # type: ignore[attr-defined]
     return guard

@@ -7,6 +7,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from pricing.errors import PricingError, QuoteRefused
 from services.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -38,6 +39,18 @@ def problem(
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     return problem(
         exc.status, exc.title, exc.detail, exc.type_slug, headers=exc.headers, **exc.extra()
+    )
+
+
+def pricing_error(_: Request[Any, Any, Any], exc: PricingError) -> Response[Any]:
+    field = exc.field or "body"
+    title = "Quote refused" if isinstance(exc, QuoteRefused) else "Validation failed"
+    return problem(
+        422,
+        title,
+        f"{field}: {exc.message}",
+        title.lower().replace(" ", "-"),
+        errors=[{"field": field, "message": exc.message}],
     )
 
 
@@ -92,6 +105,7 @@ _TITLES = {
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
+    PricingError: pricing_error,
     ValidationException: validation_error,
     HTTPException: http_error,
     Exception: unexpected_error,

@@ -62,6 +62,7 @@ def test_compose_runs_postgres_17_with_health_check_and_volume() -> None:
     assert "healthcheck" in postgres
     assert any(v.startswith("pgdata:") for v in postgres["volumes"])
     assert compose["services"]["api"]["deploy"]["replicas"] == 2
+    assert compose["services"]["worker"]["command"][:2] == ["kolmarket", "worker"]
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "uv sync --frozen" in dockerfile
 

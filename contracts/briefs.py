@@ -1,0 +1,151 @@
+"""Wire contract of briefs: a merchant's campaign, from draft to open to closed or cancelled.
+
+Money is integer minor units of the brief's `currency`; rates are basis points. A brief's
+budget is spent by deals (`committed`) and held for offers the merchant has on the table that
+a KOL may accept at any moment (`reserved`); `remaining` is what is left for new terms.
+"""
+
+import enum
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from contracts.common import Currency, Deliverable, Platform, Tier
+from contracts.kols import Category
+from contracts.planning import Budget
+from contracts.pricing import BasisPoints, MinorUnits
+
+Title = Annotated[str, Meta(min_length=1, max_length=200)]
+Description = Annotated[str, Meta(max_length=5000)]
+ProductUrl = Annotated[
+    str,
+    Meta(
+        min_length=12,
+        max_length=500,
+        pattern=r"^https://[^\s/?#]+\.[^\s/?#]+(/\S*)?$",
+        description="https link to the product page",
+    ),
+]
+CounterRounds = Annotated[
+    int, Meta(ge=0, le=20, description="counter-offers allowed on each offer of the brief")
+]
+
+
+class BriefStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Visibility(enum.StrEnum):
+    """`open`: listed to fitting KOLs, who may apply; `invite_only`: only invited KOLs."""
+
+    OPEN = "open"
+    INVITE_ONLY = "invite_only"
+
+
+class Product(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    url: ProductUrl
+    category: Category
+    average_order_value: MinorUnits
+
+
+class Goals(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """What the campaign aims for: people reached and orders (0: not a goal)."""
+
+    reach: Annotated[int, Meta(ge=0, le=10**11)] = 0
+    conversions: Annotated[int, Meta(ge=0, le=10**9)] = 0
+
+
+class Timeline(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Applications close at `apply_by`; content is posted between the two dates (inclusive)."""
+
+    apply_by: Annotated[datetime, Meta(tz=True)]
+    posting_from: date
+    posting_until: date
+
+
+class CommissionOffer(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Commission on sales the merchant offers; each offer may negotiate its own rate."""
+
+    commission_bp: BasisPoints = 0
+    attribution_days: Annotated[int, Meta(ge=1, le=365)] = 30
+
+
+Platforms = Annotated[list[Platform], Meta(min_length=1, max_length=10)]
+Tiers = Annotated[list[Tier], Meta(min_length=1, max_length=5)]
+Deliverables = Annotated[list[Deliverable], Meta(min_length=1, max_length=5)]
+
+
+class BriefIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    title: Title
+    description: Description = ""
+    product: Product
+    goals: Goals = Goals()
+    budget: Budget
+    currency: Currency
+    platforms: Platforms
+    tiers: Tiers
+    deliverables: Deliverables
+    timeline: Timeline
+    commission: CommissionOffer = CommissionOffer()
+    visibility: Visibility = Visibility.OPEN
+    max_counter_rounds: CounterRounds = 5
+
+
+class BriefPatch(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Fields to change (absent or null: unchanged). A draft may change any of them; an open
+    brief only its budget, and only upwards."""
+
+    title: Title | None = None
+    description: Description | None = None
+    product: Product | None = None
+    goals: Goals | None = None
+    budget: Budget | None = None
+    currency: Currency | None = None
+    platforms: Platforms | None = None
+    tiers: Tiers | None = None
+    deliverables: Deliverables | None = None
+    timeline: Timeline | None = None
+    commission: CommissionOffer | None = None
+    visibility: Visibility | None = None
+    max_counter_rounds: CounterRounds | None = None
+
+
+class BriefOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A brief with its budget use: `committed` + `reserved` + `remaining` = `budget`.
+    `closed_at` is when it was closed or cancelled."""
+
+    id: UUID
+    merchant_id: UUID
+    status: BriefStatus
+    title: str
+    description: str
+    product: Product
+    goals: Goals
+    budget: int
+    currency: str
+    platforms: list[Platform]
+    tiers: list[Tier]
+    deliverables: list[Deliverable]
+    timeline: Timeline
+    commission: CommissionOffer
+    visibility: Visibility
+    max_counter_rounds: int
+    committed: int
+    reserved: int
+    remaining: int
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    closed_at: datetime | None
+
+
+class BriefPage(msgspec.Struct, kw_only=True, frozen=True):
+    items: list[BriefOut]
+    next_cursor: str | None

@@ -1,0 +1,119 @@
+"""Event payloads: what the outbox records for every state change, and what partners receive.
+
+Each payload carries its type as the tag `type` (for example `offer.accepted`); a payload's
+fields only ever grow, so consumers may ignore what they do not know.
+"""
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from contracts.deals import DealStatus
+from contracts.offers import OfferOrigin, Side
+
+
+class _Event(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
+    pass
+
+
+class BriefPublished(_Event, tag="brief.published", frozen=True):
+    brief_id: UUID
+    merchant_id: UUID
+    budget: int
+    currency: str
+
+
+class BriefClosed(_Event, tag="brief.closed", frozen=True):
+    """No new applications or invitations; negotiations under way continue."""
+
+    brief_id: UUID
+    merchant_id: UUID
+
+
+class BriefCancelled(_Event, tag="brief.cancelled", frozen=True):
+    """The campaign is called off; its open offers were withdrawn (deals stand)."""
+
+    brief_id: UUID
+    merchant_id: UUID
+    withdrawn_offers: int
+
+
+class OfferCreated(_Event, tag="offer.created", frozen=True):
+    offer_id: UUID
+    brief_id: UUID
+    merchant_id: UUID
+    kol_id: UUID
+    origin: OfferOrigin
+    revision: int
+    proposed_by: Side
+    fixed_fee: int
+    merchant_pays: int
+    currency: str
+    expires_at: datetime
+
+
+class OfferCountered(_Event, tag="offer.countered", frozen=True):
+    offer_id: UUID
+    brief_id: UUID
+    revision: int
+    proposed_by: Side
+    fixed_fee: int
+    merchant_pays: int
+    currency: str
+    expires_at: datetime
+
+
+class OfferAccepted(_Event, tag="offer.accepted", frozen=True):
+    offer_id: UUID
+    brief_id: UUID
+    revision: int
+    accepted_by: Side
+    deal_id: UUID
+
+
+class OfferDeclined(_Event, tag="offer.declined", frozen=True):
+    offer_id: UUID
+    brief_id: UUID
+    revision: int
+    declined_by: Side
+
+
+class OfferWithdrawn(_Event, tag="offer.withdrawn", frozen=True):
+    offer_id: UUID
+    brief_id: UUID
+    revision: int
+    withdrawn_by: Side
+
+
+class OfferExpired(_Event, tag="offer.expired", frozen=True):
+    offer_id: UUID
+    brief_id: UUID
+    revision: int
+    expired_at: datetime
+
+
+class DealCreated(_Event, tag="deal.created", frozen=True):
+    deal_id: UUID
+    offer_id: UUID
+    brief_id: UUID
+    merchant_id: UUID
+    kol_id: UUID
+    status: DealStatus
+    terms_sha256: str
+    merchant_pays: int
+    currency: str
+
+
+EventPayload = (
+    BriefPublished
+    | BriefClosed
+    | BriefCancelled
+    | OfferCreated
+    | OfferCountered
+    | OfferAccepted
+    | OfferDeclined
+    | OfferWithdrawn
+    | OfferExpired
+    | DealCreated
+)

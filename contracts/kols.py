@@ -1,0 +1,333 @@
+"""KOL catalog: profiles, platform accounts with their metric history, authenticity, search.
+
+Shares are fractions in 0..1; an audience dimension's shares sum to 1 (within 0.001).
+`reference_price` is the default rate card's creator fee for one post or short video, in
+integer minor units of `currency`; it is null when the card does not quote the account
+(authenticity below the card's floor).
+"""
+
+import enum
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from contracts.common import Platform, Tier
+
+Share = Annotated[float, Meta(ge=0.0, le=1.0, description="a fraction between 0 and 1")]
+RegionCode = Annotated[
+    str, Meta(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country or region code")
+]
+AudienceRegion = Annotated[
+    str,
+    Meta(
+        pattern="^([A-Z]{2}|other)$",
+        description="ISO 3166-1 alpha-2 code, or `other` for the rest of the audience",
+    ),
+]
+LanguageTag = Annotated[
+    str,
+    Meta(
+        pattern="^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        max_length=35,
+        description="BCP 47 language tag, e.g. zh-Hans or en",
+    ),
+]
+Handle = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\s/?#]+$",
+        description="the account's name on the platform, without spaces or slashes",
+    ),
+]
+ProfileUrl = Annotated[
+    str,
+    Meta(
+        min_length=12,
+        max_length=500,
+        pattern=r"^https://[^\s/?#]+\.[^\s/?#]+(/\S*)?$",
+        description="https link to the account on its platform",
+    ),
+]
+Count = Annotated[int, Meta(ge=0, le=10_000_000_000)]
+Note = Annotated[str, Meta(min_length=1, max_length=1000)]
+
+
+class Category(enum.StrEnum):
+    """Content categories a KOL covers; merchants search by them."""
+
+    BEAUTY = "beauty"
+    SKINCARE = "skincare"
+    FASHION = "fashion"
+    LUXURY = "luxury"
+    FOOD = "food"
+    TRAVEL = "travel"
+    FITNESS = "fitness"
+    HEALTH = "health"
+    PARENTING = "parenting"
+    HOME = "home"
+    PETS = "pets"
+    TECH = "tech"
+    GAMING = "gaming"
+    FINANCE = "finance"
+    EDUCATION = "education"
+    AUTOMOTIVE = "automotive"
+    SPORTS = "sports"
+    MUSIC = "music"
+    ENTERTAINMENT = "entertainment"
+    LIFESTYLE = "lifestyle"
+    BOOKS = "books"
+    ART = "art"
+
+
+class Gender(enum.StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class AgeBand(enum.StrEnum):
+    AGE_13_17 = "13-17"
+    AGE_18_24 = "18-24"
+    AGE_25_34 = "25-34"
+    AGE_35_44 = "35-44"
+    AGE_45_54 = "45-54"
+    AGE_55_PLUS = "55+"
+
+
+class ContactChannel(enum.StrEnum):
+    IN_APP = "in_app"
+    EMAIL = "email"
+    WECHAT = "wechat"
+    WHATSAPP = "whatsapp"
+    LINE = "line"
+    TELEGRAM = "telegram"
+    PHONE = "phone"
+
+
+class ReasonCode(enum.StrEnum):
+    """Why an account's authenticity score is below 1."""
+
+    ENGAGEMENT_LOW = "engagement_low"
+    ENGAGEMENT_HIGH = "engagement_high"
+    FOLLOWER_SPIKE = "follower_spike"
+    VIEWS_LOW = "views_low"
+    COMMENTS_MISSING = "comments_missing"
+
+
+class SearchSort(enum.StrEnum):
+    RELEVANCE = "relevance"
+    FOLLOWERS = "followers"
+    ENGAGEMENT = "engagement"
+    AUTHENTICITY = "authenticity"
+    PRICE = "price"
+
+
+class SortOrder(enum.StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class ContactPreferences(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """How the KOL likes to be approached; contact details stay private to deals."""
+
+    channels: Annotated[list[ContactChannel], Meta(min_length=1, max_length=7)] = msgspec.field(
+        default_factory=lambda: [ContactChannel.IN_APP]
+    )
+    open_to_offers: bool = True
+    note: Annotated[str, Meta(max_length=500)] = ""
+
+
+class ProfileIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The whole profile of the calling KOL (PUT replaces it)."""
+
+    display_name: Annotated[str, Meta(min_length=1, max_length=100)]
+    bio: Annotated[str, Meta(max_length=2000)] = ""
+    region: RegionCode | None = None
+    languages: Annotated[list[LanguageTag], Meta(max_length=10)] = []
+    categories: Annotated[list[Category], Meta(max_length=5)] = []
+    contact_preferences: ContactPreferences = msgspec.field(default_factory=ContactPreferences)
+
+
+class Audience(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Who follows the account; each dimension's shares sum to 1."""
+
+    gender: Annotated[dict[Gender, Share], Meta(min_length=1, max_length=3)]
+    age: Annotated[dict[AgeBand, Share], Meta(min_length=1, max_length=6)]
+    regions: Annotated[
+        dict[AudienceRegion, Share],
+        Meta(min_length=1, max_length=11, description="top regions, with `other` for the rest"),
+    ]
+
+
+class MetricsIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One measurement of an account, over its recent posts; kept as history."""
+
+    followers: Annotated[int, Meta(ge=0, le=5_000_000_000)]
+    median_views: Count
+    median_likes: Count
+    median_comments: Count
+    engagement_rate: Annotated[
+        float, Meta(ge=0.0, le=1.0, description="(likes + comments + shares) / followers")
+    ]
+    posts_per_month: Annotated[float, Meta(ge=0.0, le=1000.0)]
+    audience: Audience | None = None
+
+
+class AccountIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    platform: Platform
+    handle: Handle
+    profile_url: ProfileUrl
+    metrics: MetricsIn
+
+
+class AccountPatch(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Change the handle or link, and/or record a new metrics snapshot."""
+
+    handle: Handle | None = None
+    profile_url: ProfileUrl | None = None
+    metrics: MetricsIn | None = None
+
+
+class OverrideIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """An operator's review: a score replacing the computed one (null clears it)."""
+
+    score: Share | None
+    verified: bool | None = None
+    note: Note
+
+
+class AuthenticityReason(msgspec.Struct, kw_only=True, frozen=True):
+    code: ReasonCode
+    penalty: float
+    message: str
+
+
+class AuthenticityOverride(msgspec.Struct, kw_only=True, frozen=True):
+    score: float
+    note: str
+    at: datetime
+
+
+class Authenticity(msgspec.Struct, kw_only=True, frozen=True):
+    """`score` is the override when an operator set one, else `computed_score`."""
+
+    score: float
+    computed_score: float
+    reasons: list[AuthenticityReason]
+    override: AuthenticityOverride | None = None
+
+
+class AccountOut(msgspec.Struct, kw_only=True, frozen=True):
+    id: UUID
+    kol_id: UUID
+    platform: Platform
+    handle: str
+    profile_url: str
+    verified: bool
+    tier: Tier
+    followers: int
+    median_views: int
+    median_likes: int
+    median_comments: int
+    engagement_rate: float
+    posts_per_month: float
+    audience: Audience | None
+    reference_price: int | None
+    currency: str
+    rate_card_version: str
+    authenticity: Authenticity
+    metrics_updated_at: datetime
+    created_at: datetime
+
+
+class KolOut(msgspec.Struct, kw_only=True, frozen=True):
+    id: UUID
+    display_name: str
+    bio: str
+    region: str | None
+    languages: list[str]
+    categories: list[Category]
+    contact_preferences: ContactPreferences
+    accounts: list[AccountOut]
+    updated_at: datetime
+
+
+class SnapshotOut(msgspec.Struct, kw_only=True, frozen=True):
+    taken_at: datetime
+    followers: int
+    median_views: int
+    median_likes: int
+    median_comments: int
+    engagement_rate: float
+    posts_per_month: float
+    audience: Audience | None
+
+
+class SnapshotPage(msgspec.Struct, kw_only=True, frozen=True):
+    items: list[SnapshotOut]
+    next_cursor: str | None
+
+
+class AccountCard(msgspec.Struct, kw_only=True, frozen=True):
+    """The KOL's account that best matches the search; it gives the KOL its place."""
+
+    id: UUID
+    platform: Platform
+    handle: str
+    tier: Tier
+    followers: int
+    engagement_rate: float
+    authenticity: float
+    reference_price: int | None
+    currency: str
+    verified: bool
+
+
+class KolCard(msgspec.Struct, kw_only=True, frozen=True):
+    id: UUID
+    display_name: str
+    region: str | None
+    languages: list[str]
+    categories: list[Category]
+    account: AccountCard
+
+
+class KolPage(msgspec.Struct, kw_only=True, frozen=True):
+    """One page of a search. `total` counts matching KOLs when the first page was served;
+    it is the planner's estimate when `total_is_estimate` is true."""
+
+    items: list[KolCard]
+    next_cursor: str | None
+    total: int
+    total_is_estimate: bool
+
+
+class KolSearch(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Filters, order and page of `GET /v1/kols`. Account filters apply to one account."""
+
+    platform: list[Platform] | None = None
+    tier: list[Tier] | None = None
+    category: list[Category] | None = None
+    region: list[str] | None = None
+    followers_min: int | None = None
+    followers_max: int | None = None
+    engagement_min: float | None = None
+    authenticity_min: float | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    verified: bool | None = None
+    audience_gender: Gender | None = None
+    audience_gender_min: float | None = None
+    audience_age: AgeBand | None = None
+    audience_age_min: float | None = None
+    audience_region: str | None = None
+    audience_region_min: float | None = None
+    sort: SearchSort = SearchSort.RELEVANCE
+    order: SortOrder | None = None
+    limit: int = 20
+    cursor: str | None = None

@@ -1,0 +1,189 @@
+"""Wire contract of campaign planning: tier allocation and creator selection.
+
+Field names follow PRICING.md. Money is integer minor units; shares and rates are fractions
+0..1; reach and conversions are expected counts (floats). Constraint names used in
+`binding`, `conflicts` and `suggestions` are the problem's own field paths: `budget`,
+`min_reach`, `min_conversions`, `tier_shares.<tier>.min_share`,
+`tier_shares.<tier>.max_share`, `max_creators_per_platform.<platform>`,
+`max_creators_per_tier.<tier>`, `min_reach_per_platform.<platform>`, `must_include`.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from contracts.common import Currency, Platform, Tier
+
+Money = Annotated[int, Meta(ge=0, le=10**11, description="integer minor units")]
+Budget = Annotated[int, Meta(ge=0, le=10**13, description="integer minor units")]
+People = Annotated[float, Meta(ge=0.0, le=1e11)]
+Share = Annotated[float, Meta(ge=0.0, le=1.0)]
+CreatorCap = Annotated[int, Meta(ge=0, le=2_000_000)]
+Seconds = Annotated[float, Meta(gt=0.0, le=600.0)]
+
+
+class Objective(enum.StrEnum):
+    MAX_CONVERSIONS = "max_conversions"
+    MAX_REACH = "max_reach"
+    MIN_SPEND = "min_spend"
+
+
+class PlanStatus(enum.StrEnum):
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+
+
+class DiagnosisStatus(enum.StrEnum):
+    INFEASIBLE = "infeasible"
+    NO_PLAN_FOUND = "no_plan_found"
+
+
+class ShareRange(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Bounds on a tier's share of total spend."""
+
+    min_share: Share = 0.0
+    max_share: Share = 1.0
+
+
+class Segment(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One (platform, tier) pair; `reach` must not exceed `audience`."""
+
+    platform: Platform
+    tier: Tier
+    fee: Money
+    reach: People
+    audience: Annotated[float, Meta(gt=0.0, le=1e11)]
+    cvr: Share
+    commission_per_conversion: Money = 0
+    available: Annotated[int, Meta(ge=0, le=10_000)]
+
+
+class AllocationProblem(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    segments: Annotated[list[Segment], Meta(min_length=1, max_length=200)]
+    budget: Budget
+    currency: Currency | None = None
+    min_reach: People = 0.0
+    min_conversions: People = 0.0
+    tier_shares: dict[Tier, ShareRange] = {}
+    max_creators_per_platform: dict[Platform, CreatorCap] = {}
+    max_creators_per_tier: dict[Tier, CreatorCap] = {}
+    objective: Objective = Objective.MAX_CONVERSIONS
+    time_limit_seconds: Seconds = 10.0
+    gap_limit: Annotated[float, Meta(ge=0.0, le=1.0)] = 0.0001
+
+
+class SegmentPlan(msgspec.Struct, kw_only=True, frozen=True):
+    """creators = k; reach = R(k); conversions = cvr × R(k); spend = k × fee +
+    commission_per_conversion × conversions, rounded half to even."""
+
+    platform: Platform
+    tier: Tier
+    creators: int
+    reach: float
+    conversions: float
+    spend: int
+
+
+class AllocationPlan(msgspec.Struct, kw_only=True, frozen=True):
+    """A plan that meets every constraint; totals are sums of the segment lines.
+
+    `bound` is a proven bound on the objective (no plan does better), `gap` is
+    |bound − objective_value| / max(|bound|, |objective_value|).
+    """
+
+    status: PlanStatus
+    objective: Objective
+    currency: str | None
+    segments: list[SegmentPlan]
+    total_spend: int
+    total_reach: float
+    total_conversions: float
+    total_creators: int
+    binding: list[str]
+    objective_value: float
+    bound: float
+    gap: float
+
+
+class Suggestion(msgspec.Struct, kw_only=True, frozen=True):
+    """The least change of one constraint that makes the problem feasible on its own."""
+
+    constraint: str
+    current: int | float | None
+    needed: int | float | None
+    detail: str
+
+
+class Diagnosis(msgspec.Struct, kw_only=True, frozen=True):
+    """Why no plan exists: the constraints that conflict and how to resolve it."""
+
+    status: DiagnosisStatus
+    conflicts: list[str]
+    suggestions: list[Suggestion]
+    detail: str
+
+
+class Candidate(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True, gc=False):
+    id: Annotated[str, Meta(min_length=1, max_length=64)]
+    platform: Platform
+    tier: Tier
+    fee: Money
+    reach: People
+    conversions: People
+    authenticity: Share | None = None
+
+
+class SelectionProblem(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Choose creators (0/1 each). With `audience`, reach per platform is deduplicated:
+    R_p = audience_p × (1 − Π (1 − reach_i / audience_p)); otherwise reach is a plain sum."""
+
+    candidates: Annotated[list[Candidate], Meta(min_length=1, max_length=2_000_000)]
+    budget: Budget
+    currency: Currency | None = None
+    min_reach: People = 0.0
+    min_conversions: People = 0.0
+    audience: dict[Platform, Annotated[float, Meta(gt=0.0, le=1e11)]] | None = None
+    min_reach_per_platform: dict[Platform, People] = {}
+    tier_shares: dict[Tier, ShareRange] = {}
+    max_creators_per_platform: dict[Platform, CreatorCap] = {}
+    max_creators_per_tier: dict[Tier, CreatorCap] = {}
+    must_include: Annotated[
+        list[Annotated[str, Meta(max_length=64)]], Meta(max_length=100_000)
+    ] = []
+    must_exclude: Annotated[
+        list[Annotated[str, Meta(max_length=64)]], Meta(max_length=2_000_000)
+    ] = []
+    min_authenticity: Share | None = None
+    objective: Objective = Objective.MAX_CONVERSIONS
+    time_limit_seconds: Seconds = 20.0
+    gap_limit: Annotated[float, Meta(ge=0.0, le=1.0)] = 0.001
+
+
+class PlatformTotals(msgspec.Struct, kw_only=True, frozen=True):
+    platform: Platform
+    creators: int
+    spend: int
+    reach: float
+    conversions: float
+
+
+class SelectionPlan(msgspec.Struct, kw_only=True, frozen=True):
+    """Chosen creator ids (in input order) with totals recomputable from the candidates."""
+
+    status: PlanStatus
+    objective: Objective
+    currency: str | None
+    selected: list[str]
+    total_spend: int
+    total_reach: float
+    total_conversions: float
+    total_creators: int
+    platforms: list[PlatformTotals]
+    binding: list[str]
+    objective_value: float
+    bound: float
+    gap: float

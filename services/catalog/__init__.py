@@ -1,0 +1,1 @@
+"""KOL catalog: profiles, platform accounts and their metric history, authenticity, search."""

@@ -1,0 +1,212 @@
+"""HTTP face of the catalog: search and KOL pages, a KOL's own profile and accounts, reviews."""
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Request, get, patch, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from contracts.common import Platform, Tier
+from contracts.kols import (
+    AccountIn,
+    AccountOut,
+    AccountPatch,
+    AgeBand,
+    Category,
+    Gender,
+    KolOut,
+    KolPage,
+    KolSearch,
+    OverrideIn,
+    ProfileIn,
+    SearchSort,
+    SnapshotPage,
+    SortOrder,
+)
+from services import idempotency
+from services.api.auth import allow
+from services.api.dependencies import DB, CurrentCaller
+from services.api.openapi import problem_responses
+from services.catalog import service
+from services.idempotency import IdempotencyHeader
+
+Fraction = Annotated[float | None, QueryParameter(ge=0.0, le=1.0)]
+Followers = Annotated[int | None, QueryParameter(ge=0, le=5_000_000_000)]
+Price = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        le=10**11,
+        description="the default rate card's creator fee for one post or short video, in "
+        "minor units of its currency (USD cents); unquoted accounts never match",
+    ),
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
+Sort = Annotated[
+    SearchSort,
+    QueryParameter(
+        description="relevance: wanted categories covered, then followers; each KOL is placed "
+        "by its best matching account"
+    ),
+]
+Order = Annotated[SortOrder | None, QueryParameter(description="default: asc for price, else desc")]
+Cursor = Annotated[str | None, QueryParameter(max_length=512, description="next_cursor of a page")]
+
+
+def search_query(
+    platform: Annotated[list[Platform] | None, QueryParameter(max_items=10)] = None,
+    tier: Annotated[list[Tier] | None, QueryParameter(max_items=5)] = None,
+    category: Annotated[
+        list[Category] | None,
+        QueryParameter(max_items=5, description="KOLs covering any of them; relevance counts them"),
+    ] = None,
+    region: Annotated[
+        list[str] | None, QueryParameter(max_items=10, description="ISO 3166-1 alpha-2 codes")
+    ] = None,
+    followers_min: Followers = None,
+    followers_max: Followers = None,
+    engagement_min: Fraction = None,
+    authenticity_min: Fraction = None,
+    price_min: Price = None,
+    price_max: Price = None,
+    verified: FromQuery[bool | None] = None,
+    audience_gender: FromQuery[Gender | None] = None,
+    audience_gender_min: Fraction = None,
+    audience_age: FromQuery[AgeBand | None] = None,
+    audience_age_min: Fraction = None,
+    audience_region: Annotated[
+        str | None, QueryParameter(max_length=5, description="CN… or other")
+    ] = None,
+    audience_region_min: Fraction = None,
+    sort: Sort = SearchSort.RELEVANCE,
+    order: Order = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> KolSearch:
+    """The search's query parameters; account filters must hold on one same account."""
+    return KolSearch(**locals())
+
+
+class CatalogController(Controller):
+    path = "/v1/kols"
+    tags = ["catalog"]
+    security = [{"BearerToken": []}]
+
+    @get(
+        "/",
+        guards=[allow("merchant", "operator", "kol")],
+        dependencies={"search": Provide(search_query, sync_to_thread=False)},
+        operation_id="searchKols",
+        summary="Search KOLs by platform account filters, profile and audience; cursor pages",
+        responses=problem_responses(400, 401, 403, 422, 429),
+    )
+    async def search(self, search: NamedDependency[KolSearch], db: DB) -> KolPage:
+        return await service.search(db, search)
+
+    @get(
+        "/{kol_id:uuid}",
+        guards=[allow("merchant", "operator", "kol")],
+        operation_id="getKol",
+        summary="A KOL's profile and accounts, with tiers and authenticity reasons",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def get_kol(self, kol_id: FromPath[UUID], db: DB) -> KolOut:
+        return await service.get_kol(db, kol_id)
+
+    @get(
+        "/{kol_id:uuid}/accounts/{account_id:uuid}/snapshots",
+        guards=[allow("merchant", "operator", "kol")],
+        operation_id="listKolAccountSnapshots",
+        summary="An account's metric history, newest first",
+        responses=problem_responses(400, 401, 403, 404, 422),
+    )
+    async def snapshots(
+        self,
+        kol_id: FromPath[UUID],
+        account_id: FromPath[UUID],
+        db: DB,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> SnapshotPage:
+        return await service.list_snapshots(db, kol_id, account_id, limit, cursor)
+
+    @post(
+        "/{kol_id:uuid}/accounts/{account_id:uuid}/authenticity-override",
+        guards=[allow("operator")],
+        status_code=HTTP_200_OK,
+        operation_id="overrideAuthenticity",
+        summary="Operator review: override an account's authenticity score with a note",
+        responses=problem_responses(400, 401, 403, 404, 422),
+    )
+    async def override(
+        self,
+        caller: CurrentCaller,
+        kol_id: FromPath[UUID],
+        account_id: FromPath[UUID],
+        data: JSONBody[OverrideIn],
+        db: DB,
+    ) -> AccountOut:
+        return await service.review_authenticity(db, caller, kol_id, account_id, data)
+
+
+class MyKolController(Controller):
+    path = "/v1/kols/me"
+    tags = ["catalog"]
+    security = [{"BearerToken": []}]
+    guards = [allow("kol")]
+
+    @get(
+        "/",
+        operation_id="getMyKolProfile",
+        summary="The calling KOL's profile and accounts",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def me(self, caller: CurrentCaller, db: DB) -> KolOut:
+        return await service.my_profile(db, caller)
+
+    @put(
+        "/",
+        operation_id="updateMyKolProfile",
+        summary="Replace the calling KOL's profile",
+        responses=problem_responses(400, 401, 403, 404, 422),
+    )
+    async def update(self, caller: CurrentCaller, data: JSONBody[ProfileIn], db: DB) -> KolOut:
+        return await service.update_profile(db, caller, data)
+
+    @post(
+        "/accounts",
+        status_code=HTTP_201_CREATED,
+        operation_id="addMyKolAccount",
+        summary="List a platform account with its first metrics snapshot",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def add_account(
+        self,
+        request: Request,
+        caller: CurrentCaller,
+        data: JSONBody[AccountIn],
+        db: DB,
+        idempotency_key: IdempotencyHeader = None,
+    ) -> AccountOut:
+        key = await idempotency.key_of(request, caller, idempotency_key)
+        return await service.add_account(db, caller, data, key)
+
+    @patch(
+        "/accounts/{account_id:uuid}",
+        operation_id="updateMyKolAccount",
+        summary="Edit an own account's handle or link and/or record a new metrics snapshot",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def update_account(
+        self,
+        caller: CurrentCaller,
+        account_id: FromPath[UUID],
+        data: JSONBody[AccountPatch],
+        db: DB,
+    ) -> AccountOut:
+        return await service.update_account(db, caller, account_id, data)
+
+
+ROUTES = [MyKolController, CatalogController]

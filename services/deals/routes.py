@@ -1,0 +1,49 @@
+"""HTTP face of deals: both sides, and partners with `deals:read` for their merchant, read them."""
+
+from uuid import UUID
+
+from litestar import Controller, get
+from litestar.params import FromPath, FromQuery
+
+from contracts.deals import DealOut, DealPage, DealStatus
+from services.api.auth import allow
+from services.api.dependencies import DB, CurrentCaller
+from services.api.openapi import problem_responses
+from services.deals import service
+from services.pagination import Cursor, Limit
+
+
+class DealsController(Controller):
+    path = "/v1/deals"
+    tags = ["deals"]
+    security = [{"BearerToken": []}, {"ApiKey": []}]
+    guards = [allow("merchant", "kol", scope="deals:read")]
+
+    @get(
+        "/",
+        operation_id="listDeals",
+        summary="The caller's deals, newest first",
+        responses=problem_responses(400, 401, 403, 422),
+    )
+    async def list_deals(
+        self,
+        caller: CurrentCaller,
+        db: DB,
+        status: FromQuery[DealStatus | None] = None,
+        brief_id: FromQuery[UUID | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> DealPage:
+        return await service.list_deals(db, caller, status, brief_id, limit, cursor)
+
+    @get(
+        "/{deal_id:uuid}",
+        operation_id="getDeal",
+        summary="One deal: frozen terms, their SHA-256, both acceptance times and status",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def get_deal(self, caller: CurrentCaller, deal_id: FromPath[UUID], db: DB) -> DealOut:
+        return await service.get(db, caller, deal_id)
+
+
+ROUTES = [DealsController]

@@ -1,0 +1,175 @@
+"""The demo marketplace `kolmarket serve --demo` loads: idempotent, through the use cases.
+
+Accounts (password for all: `demo password 1`):
+    merchant owner  demo-merchant@kolmarket.test   (Lumen Beauty, with an open brief)
+    KOL             demo-kol@kolmarket.test        (a TikTok account, invited to the brief)
+    operator        demo-operator@kolmarket.test
+and a synthetic catalog of 2,000 KOLs to search, quote and plan with.
+"""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import msgspec
+import structlog
+
+from contracts.accounts import RegisterIn, RegistrableRole
+from contracts.briefs import BriefIn
+from contracts.kols import AccountIn, ProfileIn
+from contracts.offers import InviteIn
+from services import database
+from services.accounts import service as accounts
+from services.api.auth import Caller
+from services.briefs import service as briefs
+from services.catalog import service as catalog
+from services.catalog.seed import seed_kols
+from services.negotiation import service as negotiation
+from services.settings import Settings
+
+DEMO_PASSWORD = "demo password 1"  # noqa: S105 - published demo credentials
+MERCHANT_EMAIL = "demo-merchant@kolmarket.test"
+KOL_EMAIL = "demo-kol@kolmarket.test"
+OPERATOR_EMAIL = "demo-operator@kolmarket.test"
+CATALOG_SIZE = 2_000
+
+log = structlog.get_logger(__name__)
+
+
+async def _account(conn: asyncpg.Connection, data: RegisterIn, settings: Settings) -> None:
+    exists = await conn.fetchval("SELECT 1 FROM users WHERE email = $1", data.email)
+    if not exists:
+        await accounts.register(conn, data, "demo-loader", settings)
+
+
+async def _load(url: str) -> None:
+    settings = msgspec.structs.replace(Settings.from_env(), register_limit_per_ip=10**9)
+    pool = await database.create_pool(url, min_size=1, max_size=4)
+    try:
+        async with pool.acquire() as conn:
+            await _account(
+                conn,
+                RegisterIn(
+                    email=MERCHANT_EMAIL,
+                    password=DEMO_PASSWORD,
+                    role=RegistrableRole.MERCHANT,
+                    merchant_name="Lumen Beauty",
+                ),
+                settings,
+            )
+            await _account(
+                conn,
+                RegisterIn(
+                    email=KOL_EMAIL,
+                    password=DEMO_PASSWORD,
+                    role=RegistrableRole.KOL,
+                    display_name="Mia Chen",
+                ),
+                settings,
+            )
+            await accounts.ensure_operator(conn, OPERATOR_EMAIL, DEMO_PASSWORD)
+            kol = await _kol(conn)
+            await _brief_and_invitation(conn, kol)
+    finally:
+        await pool.close()
+    await seed_kols(url, CATALOG_SIZE, seed=7)
+    log.info("demo_loaded", merchant=MERCHANT_EMAIL, kol=KOL_EMAIL, operator=OPERATOR_EMAIL)
+
+
+async def _kol(conn: asyncpg.Connection) -> Caller:
+    row = await conn.fetchrow(
+        "SELECT u.id, k.id AS kol_id FROM users u JOIN kols k ON k.user_id = u.id WHERE email = $1",
+        KOL_EMAIL,
+    )
+    caller = Caller(kind="kol", user_id=row["id"], kol_id=row["kol_id"])
+    if await conn.fetchval("SELECT 1 FROM kol_accounts WHERE kol_id = $1", caller.kol_id):
+        return caller
+    profile = {
+        "display_name": "Mia Chen",
+        "bio": "Skincare routines that work.",
+        "region": "SG",
+        "languages": ["en", "zh"],
+        "categories": ["beauty", "lifestyle"],
+    }
+    await catalog.update_profile(conn, caller, msgspec.convert(profile, ProfileIn))
+    account = {
+        "platform": "tiktok",
+        "handle": "miachen.skin",
+        "profile_url": "https://www.tiktok.com/@miachen.skin",
+        "metrics": {
+            "followers": 48_000,
+            "median_views": 15_500,
+            "median_likes": 1_240,
+            "median_comments": 96,
+            "engagement_rate": 0.083,
+            "posts_per_month": 14,
+        },
+    }
+    await catalog.add_account(conn, caller, msgspec.convert(account, AccountIn), None)
+    return caller
+
+
+async def _brief_and_invitation(conn: asyncpg.Connection, kol: Caller) -> None:
+    row = await conn.fetchrow(
+        "SELECT u.id, m.merchant_id FROM users u JOIN merchant_members m ON m.user_id = u.id "
+        "WHERE email = $1",
+        MERCHANT_EMAIL,
+    )
+    merchant = Caller(
+        kind="merchant", user_id=row["id"], merchant_id=row["merchant_id"], member_role="owner"
+    )
+    if await conn.fetchval("SELECT 1 FROM briefs WHERE merchant_id = $1", merchant.merchant_id):
+        return
+    today = datetime.now(UTC)
+    brief = await briefs.create(conn, merchant, msgspec.convert(_brief(today), BriefIn), None)
+    await briefs.publish(conn, merchant, brief.id)
+    invite = {
+        "kol_id": str(kol.kol_id),
+        "message": "We love your routines - join our serum launch?",
+        "terms": {
+            "fixed_fee": 45_000,
+            "currency": "USD",
+            "commission_bp": 1500,
+            "commission_cap": 200_000,
+            "deliverables": [
+                {
+                    "kind": "short_video",
+                    "platform": "tiktok",
+                    "count": 2,
+                    "due_by": (today + timedelta(days=30)).date().isoformat(),
+                }
+            ],
+            "exclusivity_days": 14,
+            "expires_at": (today + timedelta(days=7)).isoformat(),
+        },
+    }
+    await negotiation.invite(conn, merchant, brief.id, msgspec.convert(invite, InviteIn), None)
+
+
+def _brief(today: datetime) -> dict[str, object]:
+    return {
+        "title": "Glow Serum launch",
+        "description": "Short videos showing a morning routine with the new Glow Serum.",
+        "product": {
+            "name": "Glow Serum 30 ml",
+            "url": "https://lumen.example/glow-serum",
+            "category": "beauty",
+            "average_order_value": 4_500,
+        },
+        "goals": {"reach": 500_000, "conversions": 2_000},
+        "budget": 2_000_000,
+        "currency": "USD",
+        "platforms": ["tiktok", "instagram", "xiaohongshu"],
+        "tiers": ["nano", "micro", "mid"],
+        "deliverables": ["short_video", "post"],
+        "timeline": {
+            "apply_by": (today + timedelta(days=14)).isoformat(),
+            "posting_from": (today + timedelta(days=7)).date().isoformat(),
+            "posting_until": (today + timedelta(days=45)).date().isoformat(),
+        },
+        "commission": {"commission_bp": 1500, "attribution_days": 30},
+    }
+
+
+def load_demo(url: str) -> None:
+    asyncio.run(_load(url))

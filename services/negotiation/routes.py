@@ -1,0 +1,171 @@
+"""HTTP face of negotiation: invitations, applications, and answers to an offer's revisions."""
+
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from contracts.deals import DealOut
+from contracts.offers import (
+    AnswerIn,
+    ApplicationIn,
+    CounterIn,
+    InviteIn,
+    OfferOut,
+    OfferPage,
+    OfferStatus,
+)
+from services import idempotency
+from services.api.auth import allow
+from services.api.dependencies import DB, CurrentCaller
+from services.api.openapi import problem_responses
+from services.idempotency import IdempotencyHeader
+from services.negotiation import service, views
+from services.pagination import Cursor, Limit
+
+ANSWER_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+
+
+class BriefOffersController(Controller):
+    path = "/v1/briefs/{brief_id:uuid}"
+    tags = ["offers"]
+    security = [{"BearerToken": []}]
+
+    @post(
+        "/offers",
+        guards=[allow("merchant")],
+        status_code=HTTP_201_CREATED,
+        operation_id="inviteKol",
+        summary="Invite a KOL to an open brief with terms (revision 1, proposed by the merchant)",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def invite(
+        self,
+        request: Request,
+        caller: CurrentCaller,
+        brief_id: FromPath[UUID],
+        data: JSONBody[InviteIn],
+        db: DB,
+        idempotency_key: IdempotencyHeader = None,
+    ) -> OfferOut:
+        key = await idempotency.key_of(request, caller, idempotency_key)
+        return await service.invite(db, caller, brief_id, data, key)
+
+    @post(
+        "/applications",
+        guards=[allow("kol")],
+        status_code=HTTP_201_CREATED,
+        operation_id="applyToBrief",
+        summary="Apply to an open brief with proposed terms (revision 1, proposed by the KOL)",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def apply(
+        self,
+        request: Request,
+        caller: CurrentCaller,
+        brief_id: FromPath[UUID],
+        data: JSONBody[ApplicationIn],
+        db: DB,
+        idempotency_key: IdempotencyHeader = None,
+    ) -> OfferOut:
+        key = await idempotency.key_of(request, caller, idempotency_key)
+        return await service.apply(db, caller, brief_id, data, key)
+
+
+class OffersController(Controller):
+    path = "/v1/offers"
+    tags = ["offers"]
+    security = [{"BearerToken": []}]
+    guards = [allow("merchant", "kol")]
+
+    @get(
+        "/",
+        operation_id="listOffers",
+        summary="The caller's offers, newest first",
+        responses=problem_responses(400, 401, 403, 422),
+    )
+    async def list_offers(
+        self,
+        caller: CurrentCaller,
+        db: DB,
+        status: FromQuery[OfferStatus | None] = None,
+        brief_id: FromQuery[UUID | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> OfferPage:
+        return await views.list_offers(db, caller, status, brief_id, limit, cursor)
+
+    @get(
+        "/{offer_id:uuid}",
+        operation_id="getOffer",
+        summary="One offer with every revision and its breakdown",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def get_offer(self, caller: CurrentCaller, offer_id: FromPath[UUID], db: DB) -> OfferOut:
+        return await views.get(db, caller, offer_id)
+
+    @post(
+        "/{offer_id:uuid}/counter",
+        status_code=200,
+        operation_id="counterOffer",
+        summary="Answer the latest revision with new terms (the side that did not propose it)",
+        responses=ANSWER_ERRORS,
+    )
+    async def counter(
+        self,
+        request: Request,
+        caller: CurrentCaller,
+        offer_id: FromPath[UUID],
+        data: JSONBody[CounterIn],
+        db: DB,
+        idempotency_key: IdempotencyHeader = None,
+    ) -> OfferOut:
+        key = await idempotency.key_of(request, caller, idempotency_key)
+        return await service.counter(db, caller, offer_id, data, key)
+
+    @post(
+        "/{offer_id:uuid}/accept",
+        status_code=200,
+        operation_id="acceptOffer",
+        summary="Accept the latest revision (the side that did not propose it); makes the deal",
+        responses=ANSWER_ERRORS,
+    )
+    async def accept(
+        self,
+        request: Request,
+        caller: CurrentCaller,
+        offer_id: FromPath[UUID],
+        data: JSONBody[AnswerIn],
+        db: DB,
+        idempotency_key: IdempotencyHeader = None,
+    ) -> DealOut:
+        key = await idempotency.key_of(request, caller, idempotency_key)
+        return await service.accept(db, caller, offer_id, data, key)
+
+    @post(
+        "/{offer_id:uuid}/decline",
+        status_code=200,
+        operation_id="declineOffer",
+        summary="Decline the latest revision (the side that did not propose it)",
+        responses=ANSWER_ERRORS,
+    )
+    async def decline(
+        self, caller: CurrentCaller, offer_id: FromPath[UUID], data: JSONBody[AnswerIn], db: DB
+    ) -> OfferOut:
+        return await service.decline(db, caller, offer_id, data)
+
+    @post(
+        "/{offer_id:uuid}/withdraw",
+        status_code=200,
+        operation_id="withdrawOffer",
+        summary="Withdraw the latest revision (the side that proposed it)",
+        responses=ANSWER_ERRORS,
+    )
+    async def withdraw(
+        self, caller: CurrentCaller, offer_id: FromPath[UUID], data: JSONBody[AnswerIn], db: DB
+    ) -> OfferOut:
+        return await service.withdraw(db, caller, offer_id, data)
+
+
+ROUTES = [BriefOffersController, OffersController]

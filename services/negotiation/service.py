@@ -1,0 +1,388 @@
+"""Use cases of negotiation: invite, apply, counter, accept, decline, withdraw, expire.
+
+Each is one transaction. Writes that change what a brief's budget holds lock the brief row
+first (always brief before offer), so budget checks cannot race; every offer change is an
+UPDATE guarded by status, latest revision, proposer and expiry, so of two concurrent answers
+exactly one matches a row and the other gets 409 with the offer as it now is. Creating writes
+(invite, apply, counter, accept) honour an idempotency key in the same transaction.
+"""
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+import structlog
+
+from contracts.briefs import BriefStatus, Visibility
+from contracts.deals import DealOut
+from contracts.events import (
+    OfferAccepted,
+    OfferCountered,
+    OfferCreated,
+    OfferDeclined,
+    OfferExpired,
+    OfferWithdrawn,
+)
+from contracts.offers import (
+    AnswerIn,
+    ApplicationIn,
+    Breakdown,
+    CounterIn,
+    InviteIn,
+    OfferOrigin,
+    OfferOut,
+    OfferStatus,
+    Side,
+    Terms,
+)
+from services import events, idempotency
+from services.api.auth import Caller
+from services.briefs import queries as brief_queries
+from services.deals import service as deals
+from services.deals.rules import Acceptance
+from services.errors import Conflict, Invalid, NotFound
+from services.idempotency import IdempotencyKey
+from services.negotiation import queries, rules, views
+from services.negotiation.rules import Action
+from services.planning.ratecards import current_rate_card
+
+log = structlog.get_logger(__name__)
+OfferEvent = OfferCreated | OfferCountered | OfferAccepted | OfferDeclined | OfferWithdrawn
+EXPIRY_BATCH = 500
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def invite(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    brief_id: UUID,
+    data: InviteIn,
+    key: IdempotencyKey | None,
+) -> OfferOut:
+    async with conn.transaction():
+        return await idempotency.once(
+            conn, key, 201, OfferOut, lambda: _invite(conn, caller, brief_id, data)
+        )
+
+
+async def apply(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    brief_id: UUID,
+    data: ApplicationIn,
+    key: IdempotencyKey | None,
+) -> OfferOut:
+    async with conn.transaction():
+        return await idempotency.once(
+            conn, key, 201, OfferOut, lambda: _apply(conn, caller, brief_id, data)
+        )
+
+
+async def counter(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    offer_id: UUID,
+    data: CounterIn,
+    key: IdempotencyKey | None,
+) -> OfferOut:
+    async with conn.transaction():
+        return await idempotency.once(
+            conn, key, 200, OfferOut, lambda: _counter(conn, caller, offer_id, data)
+        )
+
+
+async def accept(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    offer_id: UUID,
+    data: AnswerIn,
+    key: IdempotencyKey | None,
+) -> DealOut:
+    """Accept the latest revision: the offer closes and its deal is made, both at once."""
+    async with conn.transaction():
+        return await idempotency.once(
+            conn, key, 200, DealOut, lambda: _accept(conn, caller, offer_id, data)
+        )
+
+
+async def decline(
+    conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: AnswerIn
+) -> OfferOut:
+    async with conn.transaction():
+        return await _close(conn, caller, offer_id, data, Action.DECLINE)
+
+
+async def withdraw(
+    conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: AnswerIn
+) -> OfferOut:
+    async with conn.transaction():
+        return await _close(conn, caller, offer_id, data, Action.WITHDRAW)
+
+
+async def expire_due(conn: asyncpg.Connection, batch_size: int = EXPIRY_BATCH) -> int:
+    """Expire every open offer past its deadline, a batch per transaction; returns how many."""
+    total = 0
+    while True:
+        async with conn.transaction():
+            rows = await conn.fetch(queries.EXPIRE_DUE, batch_size)
+            await events.append_many(conn, [_expiry(r) for r in rows])
+        total += len(rows)
+        if len(rows) < batch_size:
+            if total:
+                log.info("offers_expired", count=total)
+            return total
+
+
+def _expiry(row: asyncpg.Record) -> tuple[OfferExpired, UUID, UUID, UUID]:
+    event = OfferExpired(
+        offer_id=row["id"],
+        brief_id=row["brief_id"],
+        revision=row["latest_revision"],
+        expired_at=row["updated_at"],
+    )
+    return event, row["id"], row["merchant_id"], row["kol_id"]
+
+
+async def _invite(
+    conn: asyncpg.Connection, caller: Caller, brief_id: UUID, data: InviteIn
+) -> OfferOut:
+    brief = await conn.fetchrow(brief_queries.LOCK_FOR_MERCHANT, brief_id, caller.merchant_id)
+    if brief is None:
+        raise NotFound("brief", brief_id)
+    if reason := _opening_refusal(OfferOrigin.INVITATION, brief):
+        raise Conflict(reason)
+    if not await conn.fetchval(queries.KOL_EXISTS, data.kol_id):
+        raise NotFound("kol", data.kol_id)
+    return await _open(conn, caller, brief, data.kol_id, OfferOrigin.INVITATION, data)
+
+
+async def _apply(
+    conn: asyncpg.Connection, caller: Caller, brief_id: UUID, data: ApplicationIn
+) -> OfferOut:
+    assert caller.kol_id is not None
+    brief = await conn.fetchrow(brief_queries.LOCK_FOR_KOL, brief_id, caller.kol_id)
+    if brief is None:
+        raise NotFound("brief", brief_id)
+    if reason := _opening_refusal(OfferOrigin.APPLICATION, brief):
+        raise Conflict(reason)
+    return await _open(conn, caller, brief, caller.kol_id, OfferOrigin.APPLICATION, data)
+
+
+def _opening_refusal(origin: OfferOrigin, brief: asyncpg.Record) -> str:
+    return rules.opening_refusal(
+        origin,
+        BriefStatus(brief["status"]),
+        Visibility(brief["visibility"]),
+        brief["apply_by"],
+        _now(),
+    )
+
+
+async def _open(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    brief: asyncpg.Record,
+    kol_id: UUID,
+    origin: OfferOrigin,
+    proposal: InviteIn | ApplicationIn,
+) -> OfferOut:
+    side, terms = views.side_of(caller), proposal.terms
+    numbers = await _numbers(conn, brief["id"], brief, terms, side, None)
+    values = (origin.value, side.value, numbers.merchant_pays, terms.expires_at)
+    offer = await conn.fetchrow(
+        queries.INSERT_OFFER, brief["id"], brief["merchant_id"], kol_id, *values
+    )
+    if offer is None:
+        existing = await conn.fetchval(queries.OPEN_OFFER_OF, brief["id"], kol_id)
+        reason = "the KOL already has an open offer on the brief"
+        raise await views.conflict(conn, existing, reason) if existing else Conflict(reason)
+    await _add_revision(conn, caller, offer["id"], 1, side, terms, numbers, proposal.message)
+    event = OfferCreated(
+        offer_id=offer["id"],
+        brief_id=brief["id"],
+        merchant_id=brief["merchant_id"],
+        kol_id=kol_id,
+        origin=origin,
+        revision=1,
+        proposed_by=side,
+        fixed_fee=terms.fixed_fee,
+        merchant_pays=numbers.merchant_pays,
+        currency=terms.currency,
+        expires_at=terms.expires_at,
+    )
+    await _record(conn, event, offer)
+    log.info("offer_created", offer_id=str(offer["id"]), origin=origin, proposed_by=side)
+    return await views.load(conn, offer["id"])
+
+
+async def _counter(
+    conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: CounterIn
+) -> OfferOut:
+    side = views.side_of(caller)
+    offer = await views.find_locking_brief(conn, caller, offer_id)
+    reason = rules.refusal(
+        Action.COUNTER, views.state(offer), side, data.revision, _now()
+    ) or rules.counter_refusal(offer["latest_revision"], offer["max_counter_rounds"])
+    if reason:
+        raise await views.conflict(conn, offer_id, reason)
+    terms = data.terms
+    numbers = await _numbers(conn, offer["brief_id"], offer, terms, side, offer_id)
+    values = (side.value, numbers.merchant_pays, terms.expires_at)
+    number = await conn.fetchval(queries.COUNTER, offer_id, data.revision, *values)
+    if number is None:
+        raise await _answered_meanwhile(conn, offer_id, data.revision)
+    await _add_revision(conn, caller, offer_id, number, side, terms, numbers, data.message)
+    event = OfferCountered(
+        offer_id=offer_id,
+        brief_id=offer["brief_id"],
+        revision=number,
+        proposed_by=side,
+        fixed_fee=terms.fixed_fee,
+        merchant_pays=numbers.merchant_pays,
+        currency=terms.currency,
+        expires_at=terms.expires_at,
+    )
+    await _record(conn, event, offer)
+    log.info("offer_countered", offer_id=str(offer_id), revision=number, proposed_by=side)
+    return await views.load(conn, offer_id)
+
+
+async def _accept(
+    conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: AnswerIn
+) -> DealOut:
+    side = views.side_of(caller)
+    offer = await views.find_locking_brief(conn, caller, offer_id)
+    if reason := rules.refusal(Action.ACCEPT, views.state(offer), side, data.revision, _now()):
+        raise await views.conflict(conn, offer_id, reason)
+    revision = await conn.fetchrow(queries.REVISION, offer_id, data.revision)
+    terms = msgspec.convert(revision["terms"], Terms)
+    numbers = msgspec.convert(revision["breakdown"], Breakdown)
+    amount = numbers.merchant_pays
+    budget = offer["budget"]
+    if reason := await _budget_refusal(conn, offer["brief_id"], budget, offer_id, amount, side):
+        raise await views.conflict(conn, offer_id, reason)
+    status = OfferStatus.ACCEPTED.value
+    answered = await conn.fetchrow(queries.ANSWER, offer_id, data.revision, side.value, status)
+    if answered is None:
+        raise await _answered_meanwhile(conn, offer_id, data.revision)
+    acceptance = Acceptance(
+        offer_id=offer_id,
+        revision=data.revision,
+        brief_id=answered["brief_id"],
+        merchant_id=answered["merchant_id"],
+        kol_id=answered["kol_id"],
+        accepted_by=side,
+    )
+    deal = await deals.open_deal(
+        conn, acceptance, terms, numbers, revision["created_at"], answered["updated_at"]
+    )
+    event = OfferAccepted(
+        offer_id=offer_id,
+        brief_id=acceptance.brief_id,
+        revision=data.revision,
+        accepted_by=side,
+        deal_id=deal.id,
+    )
+    await _record(conn, event, answered)
+    log.info("offer_accepted", offer_id=str(offer_id), deal_id=str(deal.id), by=side)
+    return deal
+
+
+async def _close(
+    conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: AnswerIn, action: Action
+) -> OfferOut:
+    """Decline (the responder's answer) or withdraw (the proposer's) the named revision."""
+    side = views.side_of(caller)
+    offer = await views.find(conn, caller, offer_id)
+    if reason := rules.refusal(action, views.state(offer), side, data.revision, _now()):
+        raise await views.conflict(conn, offer_id, reason)
+    event: OfferDeclined | OfferWithdrawn
+    if action is Action.WITHDRAW:
+        row = await conn.fetchrow(queries.WITHDRAW, offer_id, data.revision, side.value)
+        event = OfferWithdrawn(
+            offer_id=offer_id,
+            brief_id=offer["brief_id"],
+            revision=data.revision,
+            withdrawn_by=side,
+        )
+    else:
+        status = OfferStatus.DECLINED.value
+        row = await conn.fetchrow(queries.ANSWER, offer_id, data.revision, side.value, status)
+        event = OfferDeclined(
+            offer_id=offer_id, brief_id=offer["brief_id"], revision=data.revision, declined_by=side
+        )
+    if row is None:
+        raise await _answered_meanwhile(conn, offer_id, data.revision)
+    await _record(conn, event, row)
+    log.info(f"offer_{rules.MOVES[action].target}", offer_id=str(offer_id), by=side)
+    return await views.load(conn, offer_id)
+
+
+async def _numbers(
+    conn: asyncpg.Connection,
+    brief_id: UUID,
+    brief: asyncpg.Record,
+    terms: Terms,
+    side: Side,
+    offer_id: UUID | None,
+) -> Breakdown:
+    """The breakdown of `terms` proposed by `side`; the merchant's must fit its budget."""
+    frame = views.frame(brief)
+    rules.check_terms(terms, frame, _now())
+    card = await current_rate_card(conn)
+    numbers = rules.breakdown(terms, frame, card.take_rate_bp, card.version)
+    amount, budget = numbers.merchant_pays, brief["budget"]
+    if side is Side.MERCHANT and (
+        reason := await _budget_refusal(conn, brief_id, budget, offer_id, amount, side)
+    ):
+        raise Invalid("terms.fixed_fee", reason)
+    return numbers
+
+
+async def _budget_refusal(
+    conn: asyncpg.Connection,
+    brief_id: UUID,
+    budget: int,
+    offer_id: UUID | None,
+    amount: int,
+    side: Side,
+) -> str:
+    """Why the brief cannot hold `amount` more. The merchant keeps room for every other open
+    offer it proposed; a KOL accepting the merchant's terms only needs the deals to fit."""
+    use = await conn.fetchrow(brief_queries.BUDGET_USE, brief_id, offer_id)
+    reserved = use["reserved"] if side is Side.MERCHANT else 0
+    return rules.budget_refusal(budget, use["committed"], reserved, amount)
+
+
+async def _add_revision(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    offer_id: UUID,
+    number: int,
+    side: Side,
+    terms: Terms,
+    numbers: Breakdown,
+    message: str,
+) -> None:
+    builtins = (msgspec.to_builtins(terms), msgspec.to_builtins(numbers))
+    await conn.execute(
+        queries.INSERT_REVISION, offer_id, number, side.value, caller.user_id, *builtins, message
+    )
+
+
+async def _record(conn: asyncpg.Connection, event: OfferEvent, offer: asyncpg.Record) -> None:
+    await events.append(
+        conn,
+        event,
+        aggregate_id=offer["id"],
+        merchant_id=offer["merchant_id"],
+        kol_id=offer["kol_id"],
+    )
+
+
+async def _answered_meanwhile(conn: asyncpg.Connection, offer_id: UUID, revision: int) -> Conflict:
+    return await views.conflict(conn, offer_id, f"revision {revision} was answered meanwhile")

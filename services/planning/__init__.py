@@ -1,0 +1,1 @@
+"""Campaign planning: tier allocation and creator selection (the `plan` commands)."""

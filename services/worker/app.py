@@ -1,0 +1,47 @@
+"""The worker: one procrastinate app gathering every context's jobs, with a shared asyncpg pool.
+
+Each context declares its jobs in `jobs.py` on a `procrastinate.Blueprint`; they are
+registered here under the context's name, so task names read `accounts:purge_rate_limits`.
+"""
+
+import functools
+
+import procrastinate
+
+from services import database
+from services.accounts.jobs import blueprint as accounts_jobs
+from services.negotiation.jobs import blueprint as negotiation_jobs
+from services.planning.jobs import blueprint as planning_jobs
+
+BLUEPRINTS = {
+    "accounts": accounts_jobs,
+    "planning": planning_jobs,
+    "negotiation": negotiation_jobs,
+}
+
+
+@functools.cache
+def task_registry() -> procrastinate.App:
+    """Every context's tasks on one app, built once per process (registering a blueprint
+    renames its tasks in place). Runs attach a connector to their database."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+    for namespace, blueprint in BLUEPRINTS.items():
+        app.add_tasks_from(blueprint, namespace=namespace)
+    return app
+
+
+async def run_worker(url: str, *, concurrency: int = 4, wait: bool = True) -> None:
+    """Run jobs until stopped (or, with `wait=False`, until the queue is empty)."""
+    pool = await database.create_pool(url, min_size=1, max_size=concurrency + 1)
+    connector = procrastinate.PsycopgConnector(conninfo=database._asyncpg_dsn(url))
+    try:
+        with task_registry().replace_connector(connector) as app:
+            async with app.open_async():
+                await app.run_worker_async(
+                    concurrency=concurrency,
+                    wait=wait,
+                    additional_context={"pool": pool},
+                    install_signal_handlers=wait,
+                )
+    finally:
+        await pool.close()

@@ -1,0 +1,46 @@
+"""`kolmarket serve --demo` loads a usable marketplace, and loading it again changes nothing."""
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+
+from services import database
+from services.demo import CATALOG_SIZE, load_demo
+from tests.conftest import _admin, _with_database
+
+COUNTS = """
+    SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM kols) AS kols,
+           (SELECT count(*) FROM kol_accounts) AS accounts, (SELECT count(*) FROM briefs) AS briefs,
+           (SELECT count(*) FROM offers WHERE status = 'open') AS offers,
+           (SELECT count(*) FROM events) AS events
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_url(server_url: str):
+    name = f"kolmarket_demo_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    url = _with_database(server_url, name)
+    database.upgrade(url)
+    yield url
+    asyncio.run(_admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+async def _counts(url: str) -> dict[str, int]:
+    conn = await asyncpg.connect(database._asyncpg_dsn(url))
+    try:
+        return dict(await conn.fetchrow(COUNTS))
+    finally:
+        await conn.close()
+
+
+def test_demo_loads_once_and_again_changes_nothing(demo_url: str) -> None:
+    load_demo(demo_url)
+    first = asyncio.run(_counts(demo_url))
+    assert first["kols"] >= CATALOG_SIZE + 1
+    assert first["briefs"] == 1
+    assert first["offers"] == 1
+    load_demo(demo_url)
+    assert asyncio.run(_counts(demo_url)) == first

@@ -1,0 +1,41 @@
+"""Settings come from environment variables, typed, with clear failures."""
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from services.settings import Settings
+
+
+def test_every_variable_is_read_and_typed() -> None:
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://u:p@db:5432/k",
+            "KOLMARKET_DATA_DIR": "/var/lib/kolmarket",
+            "PORT": "9000",
+            "LOG_FORMAT": "json",
+            "CORS_ORIGINS": "https://a.example, https://b.example",
+            "JWT_SECRET": "s" * 40,
+            "LOGIN_LIMIT_PER_IP": "5",
+            "STRIPE_API_KEY": "sk_test_x",
+        }
+    )
+    assert settings.data_dir == Path("/var/lib/kolmarket")
+    assert settings.port == 9000
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.login_limit_per_ip == 5
+    assert settings.jwt_secret == "s" * 40
+
+
+def test_defaults_and_a_random_secret_without_configuration() -> None:
+    first, second = Settings.from_env({}), Settings.from_env({})
+    assert first.database_url is None
+    assert first.port == 8000
+    assert len(first.jwt_secret) >= 40
+    assert first.jwt_secret != second.jwt_secret
+
+
+def test_a_bad_value_names_its_variable() -> None:
+    with pytest.raises(msgspec.ValidationError, match="port"):
+        Settings.from_env({"PORT": "eighty"})
