@@ -11,7 +11,9 @@ import asyncpg
 import click
 
 from services import database
+from services.catalog.cli import seed
 from services.logs import configure_logging
+from services.planning.cli import plan
 from services.settings import Settings
 
 T = TypeVar("T")
@@ -109,9 +111,8 @@ def openapi(output: Path) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-from services.catalog.cli import seed  # noqa: E402
-
 main.add_command(seed)
+main.add_command(plan)
 
 
 if __name__ == "__main__":
