@@ -1,15 +1,23 @@
-"""Negotiation throughput: concurrent merchant/KOL pairs run invite → counter → accept over HTTP.
+"""Negotiation over HTTP: concurrent merchant/KOL pairs run invite → counter → accept.
 
 A real API server (uvicorn, in a subprocess) serves a scratch database; each client is one
-merchant and one KOL with their own published brief, and runs whole flows back to back, no
-think time. Prints flows per second and p50/p95/p99 latency of each step.
+merchant and one KOL with their own published brief. Two phases with the same clients:
 
-.venv/bin/python -m bench.negotiation [--clients 50] [--flows 20] [--server-workers 1]
+- paced: each client waits a think time between steps (exponential, mean `--think-ms`), as
+  people clicking through a negotiation do; this is the latency a user sees with that many
+  people negotiating at once;
+- saturated: every client runs flows back to back with no think time; latency is then
+  clients ÷ throughput, and the figure that matters is flows per second.
+
+Prints flows per second and p50/p95/p99 latency of each step for both.
+
+.venv/bin/python -m bench.negotiation [--clients 50] [--flows 20] [--think-ms 1000]
 """
 
 import argparse
 import asyncio
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -138,7 +146,9 @@ async def _account(http: httpx.AsyncClient, email: str, role: str) -> tuple[dict
 
 
 async def _pair(base: str, index: int, run: str) -> Pair:
-    http = httpx.AsyncClient(base_url=base, timeout=60)
+    # Idle connections are dropped before the server's 5 s keep-alive can close them under us.
+    limits = httpx.Limits(keepalive_expiry=2.0)
+    http = httpx.AsyncClient(base_url=base, timeout=60, limits=limits)
     merchant, _ = await _account(http, f"m{index}-{run}@bench.test", "merchant")
     kol, me = await _account(http, f"k{index}-{run}@bench.test", "kol")
     created = await http.post("/v1/briefs", json=_brief(), headers=merchant)
@@ -155,15 +165,23 @@ async def _timed(pair: Pair, step: str, request: Any, expected: int) -> Any:
     return response.json()
 
 
-async def _flow(pair: Pair) -> None:
+async def _think(mean_ms: float, rng: random.Random) -> None:
+    if mean_ms > 0:
+        await asyncio.sleep(rng.expovariate(1000.0 / mean_ms))
+
+
+async def _flow(pair: Pair, think_ms: float = 0.0, rng: random.Random | None = None) -> None:
+    rng = rng or random.Random(0)
     invitation = {"kol_id": pair.kol_id, "terms": _terms(40_000)}
     url = f"/v1/briefs/{pair.brief_id}/offers"
     offer = await _timed(
         pair, "invite", pair.http.post(url, json=invitation, headers=pair.merchant), 201
     )
+    await _think(think_ms, rng)
     body = {"revision": 1, "terms": _terms(48_000)}
     counter = pair.http.post(f"/v1/offers/{offer['id']}/counter", json=body, headers=pair.kol)
     countered = await _timed(pair, "counter", counter, 200)
+    await _think(think_ms, rng)
     accept = pair.http.post(
         f"/v1/offers/{offer['id']}/accept",
         json={"revision": countered["latest_revision"]},
@@ -172,13 +190,15 @@ async def _flow(pair: Pair) -> None:
     await _timed(pair, "accept", accept, 200)
 
 
-async def _flows(pairs: list[Pair], flows: int) -> float:
-    async def client(pair: Pair) -> None:
+async def _flows(pairs: list[Pair], flows: int, think_ms: float = 0.0) -> float:
+    async def client(pair: Pair, index: int) -> None:
+        rng = random.Random(index)
         for _ in range(flows):
-            await _flow(pair)
+            await _think(think_ms, rng)
+            await _flow(pair, think_ms, rng)
 
     started = time.perf_counter()
-    await asyncio.gather(*(client(p) for p in pairs))
+    await asyncio.gather(*(client(p, i) for i, p in enumerate(pairs)))
     return time.perf_counter() - started
 
 
@@ -199,7 +219,17 @@ async def _baseline(pairs: list[Pair], requests: int) -> tuple[float, list[float
     return len(samples) / (time.perf_counter() - started), samples
 
 
-async def run(url: str, clients: int, flows: int, workers: int) -> None:
+def _report(label: str, pairs: list[Pair], total: int, elapsed: float) -> None:
+    rate = total / elapsed
+    print(f"{label}: {total} flows, {rate:8.1f} flows/s, {3 * rate:8.1f} steps/s")
+    for step in STEPS:
+        samples = [s for p in pairs for s in p.samples[step]]
+        print(row(f"  {step} ({len(samples)} requests)", percentiles(samples)))
+    for pair in pairs:
+        pair.samples = {s: [] for s in STEPS}
+
+
+async def run(url: str, clients: int, flows: int, workers: int, think_ms: float) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     pool = max(4, min(40, clients // workers + 4))
@@ -212,16 +242,12 @@ async def run(url: str, clients: int, flows: int, workers: int) -> None:
         for pair in pairs:
             pair.samples = {s: [] for s in STEPS}
         per_second, baseline = await _baseline(pairs, 3 * flows)
+        print(f"{clients} concurrent clients, {workers} server worker(s), pool {pool} per worker")
+        paced_flows = max(3, flows // 4)
+        elapsed = await _flows(pairs, paced_flows, think_ms)
+        _report(f"paced (think {think_ms:.0f} ms mean)", pairs, clients * paced_flows, elapsed)
         elapsed = await _flows(pairs, flows)
-        total = clients * flows
-        print(
-            f"{clients} concurrent clients, {total} flows (invite → counter → accept), "
-            f"{workers} server worker(s), pool {pool} per worker: "
-            f"{total / elapsed:8.1f} flows/s, {3 * total / elapsed:8.1f} requests/s"
-        )
-        for step in STEPS:
-            samples = [s for p in pairs for s in p.samples[step]]
-            print(row(f"{step} ({len(samples)} requests)", percentiles(samples)))
+        _report("saturated (no think time)", pairs, clients * flows, elapsed)
         print(f"baseline, GET /health/live by the same clients: {per_second:8.1f} requests/s")
         print(row(f"health ({len(baseline)} requests)", percentiles(baseline)))
         await asyncio.gather(*(p.http.aclose() for p in pairs))
@@ -236,9 +262,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--flows", type=int, default=20, help="flows per client")
     parser.add_argument("--server-workers", type=int, default=1)
+    parser.add_argument("--think-ms", type=float, default=1000.0, help="mean think time")
     args = parser.parse_args()
     with scratch_database() as url:
-        asyncio.run(run(url, args.clients, args.flows, args.server_workers))
+        asyncio.run(run(url, args.clients, args.flows, args.server_workers, args.think_ms))
 
 
 if __name__ == "__main__":
