@@ -1,5 +1,6 @@
 """Secrets: argon2id password hashes, signed access tokens, opaque refresh tokens and API keys."""
 
+import functools
 import hashlib
 import secrets
 import time
@@ -43,6 +44,19 @@ def issue_access_token(claims: dict[str, Any], secret: str, ttl_seconds: int) ->
 
 
 def read_access_token(token: str, secret: str) -> dict[str, Any] | None:
+    """The token's claims if its signature is good and it has not expired.
+
+    A client sends the same token with every request until it expires, so the signature
+    check (the expensive part) is remembered per token; expiry is checked every time.
+    """
+    claims = _verified_claims(token, secret)
+    if claims is None or claims["exp"] <= time.time():
+        return None
+    return claims
+
+
+@functools.lru_cache(maxsize=16_384)
+def _verified_claims(token: str, secret: str) -> dict[str, Any] | None:
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
