@@ -309,21 +309,11 @@ def bench_allocation() -> None:
     plan = allocate(problem)
     elapsed = time.perf_counter() - start
     assert not isinstance(plan, Diagnosis)
-    row(
-        "allocation", size, "kolmarket", elapsed, plan.objective_value, plan.gap, "default settings"
-    )
     seconds, value, bound, message = highs(allocation_milp(problem))
     best = min(b for b in (plan.bound, bound) if math.isfinite(b))
+    note = f"{relative_gap(best, plan.objective_value):.4%} below the best bound of both"
+    row("allocation", size, "kolmarket", elapsed, plan.objective_value, plan.gap, note)
     row("allocation", size, "HiGHS (scipy)", seconds, value, relative_gap(bound, value), message)
-    fast = msgspec.structs.replace(problem, time_limit_seconds=0.15)
-    start = time.perf_counter()
-    quick = allocate(fast)
-    elapsed = time.perf_counter() - start
-    assert not isinstance(quick, Diagnosis)
-    note = (
-        f"time limit 0.15 s; {relative_gap(best, quick.objective_value):.4%} below the best bound"
-    )
-    row("allocation", size, "kolmarket", elapsed, quick.objective_value, quick.gap, note)
 
 
 def bench_selection(n: int, time_limit: float, gap_limit: float, with_highs: bool) -> None:
@@ -356,12 +346,20 @@ def print_table() -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
 
 
+def warm_up() -> None:
+    """Solve two tiny problems first: the timings below are those of a running server."""
+    select(selection_problem(200, seed=0, time_limit=5.0, gap=0.001))
+    small = allocation_problem(seed=0, time_limit=5.0)
+    allocate(msgspec.structs.replace(small, segments=small.segments[:5]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="skip the 1,000,000 run and HiGHS at 100,000"
     )
     args = parser.parse_args()
+    warm_up()
     bench_quote()
     bench_allocation()
     bench_selection(10_000, 20.0, 0.001, with_highs=True)

@@ -8,7 +8,8 @@ scaled to integers in one of two directions:
 - conservative: every plan that meets the scaled rows meets the true rows, used when a
   relaxed plan fails the exact check by a rounding hair.
 
-Rows whose coefficients are integers (fees, creator counts) are kept exact either way.
+Rows whose coefficients are integers (fees, creator counts), and tier-share rows multiplied
+by the denominator of their decimal share, are kept exact either way.
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ PRICING_TOLERANCE = 1e-9
 MAX_ROUNDS = 200
 TRY_SECONDS = 0.5
 GROWTH_MIN = 2_000
+NEGLIGIBLE = 1e-9
 # Few rows and many columns: the dual simplex is far faster than GLOP's primal default.
 GLOP_PARAMETERS = "use_dual_simplex: true perturb_costs_in_dual_simplex: true"
 
@@ -76,7 +77,10 @@ def _add_rows(
     for r, row in enumerate(model.rows):
         scale = scales[r]
         coefficients = row_values(model, row.terms, core) / scale
-        nonzero = np.flatnonzero(coefficients)
+        # Coefficients many orders below the row's largest only hurt the LP's numerics;
+        # bounds stay sound because they are evaluated on the exact coefficients.
+        largest = float(np.max(np.abs(coefficients), initial=0.0))
+        nonzero = np.flatnonzero(np.abs(coefficients) > NEGLIGIBLE * largest)
         constraint = mod.constraint.add(lower_bound=row.lo / scale, upper_bound=row.hi / scale)
         constraint.var_index.extend(nonzero.tolist())
         constraint.coefficient.extend(coefficients[nonzero].tolist())

@@ -31,6 +31,7 @@ OPTIMAL_GAP = 1e-9
 REPAIR_ROUNDS = 3
 EXACT_CORE = 2_500
 MAX_POLISH = 20_000
+MIN_POLISH = 0.1
 FIRST_SHARE = 0.3
 SLICE_SECONDS = 0.6
 POLISH_SHARE = 0.3
@@ -126,34 +127,37 @@ class _Search:
             np.flatnonzero(free), np.flatnonzero((hint | fixed) & ~free), hint, None
         ), False
 
-    def polish(self, seconds: float, size: int) -> None:
+    def polish(self, seconds: float, size: int, deadline: Deadline) -> None:
         spec, covering = self.polish_spec(size)
         if self.log is not None:
             kind = "proven" if covering else "heuristic"
             self.log(f"CP-SAT on {kind} core: {len(spec.free)} free columns")
+        seconds = min(seconds, deadline.remaining())
         result = solve_core(self.problem.model, spec, seconds, self.problem.gap_limit * 0.5)
-        x = self.repaired(result.x, spec, seconds)
+        x = self.repaired(result.x, spec, deadline)
         self.offer(x, "CP-SAT")
         if covering and result.status in ("optimal", "feasible", "infeasible"):
             core_bound = result.bound if result.status != "infeasible" else -math.inf
             self.bound = min(self.bound, max(self.value, core_bound))
 
-    def repaired(self, x: BoolArray | None, spec: CoreSpec, seconds: float) -> BoolArray | None:
+    def repaired(self, x: BoolArray | None, spec: CoreSpec, deadline: Deadline) -> BoolArray | None:
         """A CP-SAT plan that fails the exact check by a rounding hair: add the cuts it
-        violates and retry, then retry with conservative rounding."""
+        violates and retry, then retry with conservative rounding (time permitting)."""
         model = self.problem.model
-        seconds = seconds / (REPAIR_ROUNDS + 1)
         for _ in range(REPAIR_ROUNDS):
             if x is None or self.problem.verify(x) or self.problem.separate is None:
                 break
             cuts = self.problem.separate(x.astype(float), np.zeros(len(model.aux)))
-            if not cuts:
+            if not cuts or deadline.remaining() < MIN_POLISH:
                 break
             model.rows.extend(cuts)
+            seconds = deadline.remaining() / 2
             x = solve_core(model, CoreSpec(spec.free, spec.ones, x, spec.cut), seconds).x
         if x is not None and not self.problem.verify(x):
+            if deadline.remaining() < MIN_POLISH:
+                return None
             retry = CoreSpec(spec.free, spec.ones, x, spec.cut)
-            x = solve_core(model, retry, seconds, conservative=True).x
+            x = solve_core(model, retry, deadline.remaining() / 2, conservative=True).x
         return x
 
 
@@ -193,12 +197,12 @@ def _first_plan(state: _Search, deadline: Deadline) -> None:
         )
         state.offer(plan, "dive")
     if state.x is None:
-        state.polish(_slice(deadline, FIRST_SHARE), problem.core_size)
+        state.polish(_slice(deadline, FIRST_SHARE), problem.core_size, deadline)
 
 
 def _slice(deadline: Deadline, share: float) -> float:
-    """A share of the remaining time, at most SLICE_SECONDS, at least 50 ms."""
-    return max(0.05, min(deadline.remaining() * share, SLICE_SECONDS))
+    """A share of the remaining time, at most SLICE_SECONDS, at least MIN_POLISH."""
+    return max(MIN_POLISH, min(deadline.remaining() * share, SLICE_SECONDS))
 
 
 def search(problem: SearchProblem, deadline: Deadline, log: Log | None = None) -> SearchResult:
@@ -208,16 +212,19 @@ def search(problem: SearchProblem, deadline: Deadline, log: Log | None = None) -
         return SearchResult(None, -math.inf, -math.inf, True, root)
     state = _Search(problem, root, log)
     if not root.converged:
-        state.polish(max(0.05, deadline.remaining()), problem.core_size)
+        state.polish(max(MIN_POLISH, deadline.remaining()), problem.core_size, deadline)
         return SearchResult(state.x, state.value, state.bound, False, root)
     _first_plan(state, deadline)
     tree = _Tree(state)
     size = problem.core_size
     exhausted = state.done()
     while not exhausted and not state.done() and not deadline.expired():
+        before = state.value
         exhausted = tree.run(deadline, _slice(deadline, TREE_SHARE))
-        if not exhausted and not state.done() and not deadline.expired():
-            state.polish(_slice(deadline, POLISH_SHARE), size)
+        improving = state.value > before
+        # CP-SAT takes over when the tree stops finding better plans.
+        if not (exhausted or improving or state.done()) and deadline.remaining() > MIN_POLISH:
+            state.polish(_slice(deadline, POLISH_SHARE), size, deadline)
             size = min(size * 2, problem.model.n, MAX_POLISH)
     infeasible = exhausted and state.x is None
     return SearchResult(state.x, state.value, state.bound, infeasible, root)
