@@ -11,15 +11,16 @@ from contracts.pricing import AccountMetrics, DeliverableOrder, ProductTerms, Ra
 
 
 class QuoteIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """Quote one deliverable of a catalog account (`account_id`) or of given `account` metrics.
-
-    Without `product`, no commission is quoted. The currency defaults to the rate card's.
+    """Quote one deliverable of a catalog account (`account_id`) or of given `account` metrics,
+    for a brief (`brief_id`: its product's order value, its commission and currency) or a
+    `product`. With neither, no commission is quoted. The currency defaults to the card's.
     """
 
     account_id: UUID | None = None
     account: AccountMetrics | None = None
     deliverable: DeliverableOrder
-    product: ProductTerms = ProductTerms(average_order_value=0)
+    brief_id: UUID | None = None
+    product: ProductTerms | None = None
     currency: Currency | None = None
 
 

@@ -2,21 +2,40 @@
 
 import asyncpg
 
-from contracts.pricing import AccountMetrics, Quote, QuoteRequest
+from contracts.pricing import AccountMetrics, ProductTerms, Quote, QuoteRequest
 from contracts.quotes import QuoteIn
 from pricing.quotes import quote as price
+from services.api.auth import Caller
 from services.errors import Invalid, NotFound
 from services.planning.ratecards import current_rate_card
 
+# A merchant quotes for its own briefs; KOLs and operators for any published one.
+BRIEF_PRODUCT = """
+    SELECT average_order_value, commission_bp, currency FROM briefs
+    WHERE id = $1 AND (merchant_id = $2 OR (status <> 'draft' AND $3))
+"""
 ACCOUNT_METRICS = """
     SELECT platform, followers, median_views, engagement_rate, authenticity
     FROM kol_accounts WHERE id = $1
 """
 
 
-async def quote(conn: asyncpg.Connection, data: QuoteIn) -> Quote:
+async def quote(conn: asyncpg.Connection, caller: Caller, data: QuoteIn) -> Quote:
     if (data.account_id is None) == (data.account is None):
         raise Invalid("account_id", "give exactly one of account_id and account")
+    if data.brief_id is not None and data.product is not None:
+        raise Invalid("brief_id", "give a brief or a product, not both")
+    product, currency = data.product or ProductTerms(average_order_value=0), data.currency
+    if data.brief_id is not None:
+        brief = await conn.fetchrow(
+            BRIEF_PRODUCT, data.brief_id, caller.merchant_id, caller.kind != "merchant"
+        )
+        if brief is None:
+            raise NotFound("brief", data.brief_id)
+        product = ProductTerms(
+            average_order_value=brief["average_order_value"], commission_bp=brief["commission_bp"]
+        )
+        currency = currency or brief["currency"]
     account = data.account
     if data.account_id is not None:
         row = await conn.fetchrow(ACCOUNT_METRICS, data.account_id)
@@ -28,7 +47,7 @@ async def quote(conn: asyncpg.Connection, data: QuoteIn) -> Quote:
     request = QuoteRequest(
         account=account,
         deliverable=data.deliverable,
-        product=data.product,
-        currency=data.currency or card.currency,
+        product=product,
+        currency=currency or card.currency,
     )
     return price(request, card)

@@ -60,8 +60,8 @@ class QuotesController(Controller):
         summary="Quote one deliverable: every line with its formula, inputs and amount",
         responses=problem_responses(400, 401, 403, 404, 422),
     )
-    async def quote(self, data: JSONBody[QuoteIn], db: DB) -> Quote:
-        return await quoting.quote(db, data)
+    async def quote(self, caller: CurrentCaller, data: JSONBody[QuoteIn], db: DB) -> Quote:
+        return await quoting.quote(db, caller, data)
 
 
 class PlansController(Controller):

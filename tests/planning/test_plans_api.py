@@ -7,6 +7,7 @@ import msgspec
 import pytest
 
 from pricing.ratecard import default_rate_card
+from pricing.rounding import round_half_even
 from services.worker.app import run_worker
 from tests.helpers import Client, api_key, kol, merchant, register, unique_email
 
@@ -135,6 +136,33 @@ async def test_quote_of_given_metrics_adds_up_and_names_bad_fields(client: Clien
     assert (await client.post("/v1/quotes", json=neither, headers=owner.headers)).status_code == 422
     unknown = {"account_id": str(uuid.uuid4()), "deliverable": body["deliverable"]}
     assert (await client.post("/v1/quotes", json=unknown, headers=owner.headers)).status_code == 404
+
+
+async def test_quote_for_a_brief_uses_its_product_commission_and_currency(client: Client) -> None:
+    from tests.negotiation.support import open_brief
+
+    owner = await merchant(client)
+    brief = await open_brief(client, owner)
+    body = {
+        "account": {
+            "platform": "tiktok",
+            "followers": 50_000,
+            "median_views": 12_000,
+            "engagement_rate": 0.08,
+            "authenticity": 0.95,
+        },
+        "deliverable": {"kind": "short_video"},
+        "brief_id": brief["id"],
+    }
+    response = await client.post("/v1/quotes", json=body, headers=owner.headers)
+    assert response.status_code == 200, response.text
+    expected = brief["product"]["average_order_value"] * brief["commission"]["commission_bp"]
+    assert expected > 0
+    assert response.json()["commission_per_conversion"] == round_half_even(expected, 10_000)
+    other = await merchant(client)
+    assert (await client.post("/v1/quotes", json=body, headers=other.headers)).status_code == 404
+    creator = await kol(client)
+    assert (await client.post("/v1/quotes", json=body, headers=creator.headers)).status_code == 200
 
 
 async def test_allocation_is_saved_and_only_its_merchant_sees_it(client: Client) -> None:
