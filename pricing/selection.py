@@ -15,6 +15,7 @@ every plan is checked on the exact formula.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from contracts.planning import (
     SelectionPlan,
     SelectionProblem,
 )
+from pricing.branching import INTEGRALITY
 from pricing.clock import Deadline
 from pricing.constraints import (
     MIN_REACH,
@@ -174,6 +176,15 @@ class SelectionPlanner(Planner):
         return np.unique(np.concatenate(picks))
 
     dives = False
+
+    def improver(self, model: ColumnModel) -> Callable[[FloatArray], BoolArray | None] | None:
+        """The LP solution rounded down: feasible whenever every row only limits (budget,
+        caps, upper shares), so a first plan exists before any integer search starts."""
+
+        def round_down(x: FloatArray) -> BoolArray | None:
+            return x >= 1 - INTEGRALITY
+
+        return round_down
 
     def platform_reach_terms(self, platform: str) -> tuple[Term, ...]:
         """Deduplicated reach grows with Σ w_i, so maximising Σ w_i maximises it."""

@@ -236,3 +236,24 @@ def test_deduplicated_reach_counts_each_person_once() -> None:
     # b alone covers the whole audience: nobody is counted twice.
     assert plan.total_reach == pytest.approx(5_000.0)
     assert plan.objective == Objective.MAX_REACH
+
+
+def test_a_budget_only_selection_has_a_plan_even_with_little_time() -> None:
+    """Many identical candidates make the proof slow; the merchant still gets a plan."""
+    candidates = [
+        Candidate(
+            id=f"c{i}",
+            platform=Platform.TIKTOK,
+            tier=Tier.NANO,
+            fee=10_000 + 37 * (i % 101),
+            reach=3_000.0 + 11 * (i % 97),
+            conversions=5.0 + (i % 13) / 3,
+        )
+        for i in range(20_500)
+    ]
+    problem = SelectionProblem(candidates=candidates, budget=2_000_000, time_limit_seconds=0.2)
+    plan = select(problem)
+    assert isinstance(plan, SelectionPlan)
+    chosen = {c.id: c for c in candidates if c.id in set(plan.selected)}
+    assert sum(c.fee for c in chosen.values()) == plan.total_spend <= 2_000_000
+    assert plan.bound >= plan.objective_value > 0
