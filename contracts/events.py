@@ -105,6 +105,71 @@ class DealCreated(_Event, tag="deal.created", frozen=True):
     currency: str
 
 
+class DealFunded(_Event, tag="deal.funded", frozen=True):
+    """The merchant's payment succeeded; the money is held in the deal's escrow."""
+
+    deal_id: UUID
+    merchant_id: UUID
+    kol_id: UUID
+    amount: int
+    currency: str
+    payment_intent_id: str
+
+
+class DealRefunded(_Event, tag="deal.refunded", frozen=True):
+    deal_id: UUID
+    merchant_id: UUID
+    amount: int
+    currency: str
+    full: bool
+    stripe_refund_id: str
+
+
+class DealCancelled(_Event, tag="deal.cancelled", frozen=True):
+    """Called off before funding; no money had moved."""
+
+    deal_id: UUID
+    merchant_id: UUID
+
+
+class DealPaid(_Event, tag="deal.paid", frozen=True):
+    """The creator fee left for the KOL's connected account."""
+
+    deal_id: UUID
+    kol_id: UUID
+    amount: int
+    currency: str
+    transfer_id: str
+
+
+class PayoutScheduled(_Event, tag="payout.scheduled", frozen=True):
+    """Escrow was released on approval; the payout is promised for `due_at`."""
+
+    payout_id: UUID
+    deal_id: UUID
+    kol_id: UUID
+    amount: int
+    currency: str
+    due_at: datetime
+
+
+class PayoutPaused(_Event, tag="payout.paused", frozen=True):
+    payout_id: UUID
+    deal_id: UUID
+    kol_id: UUID
+    reason: str
+
+
+class PayoutFailed(_Event, tag="payout.failed", frozen=True):
+    """A transfer attempt failed; it is retried and stays visible until it succeeds."""
+
+    payout_id: UUID
+    deal_id: UUID
+    kol_id: UUID
+    attempts: int
+    error: str
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -116,4 +181,11 @@ EventPayload = (
     | OfferWithdrawn
     | OfferExpired
     | DealCreated
+    | DealFunded
+    | DealRefunded
+    | DealCancelled
+    | DealPaid
+    | PayoutScheduled
+    | PayoutPaused
+    | PayoutFailed
 )

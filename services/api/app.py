@@ -23,6 +23,8 @@ from services.catalog.routes import ROUTES as CATALOG_ROUTES
 from services.deals.routes import ROUTES as DEAL_ROUTES
 from services.logs import configure_logging
 from services.negotiation.routes import ROUTES as NEGOTIATION_ROUTES
+from services.payments.gateway import StripeLibraryGateway, provide_gateway
+from services.payments.routes import ROUTES as PAYMENT_ROUTES
 from services.planning.routes import ROUTES as PLANNING_ROUTES
 from services.settings import Settings
 
@@ -37,9 +39,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.pool = await database.create_pool(
             url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
+        app.state.gateway = StripeLibraryGateway(settings)
         try:
             yield
         finally:
+            await app.state.gateway.close()
             await app.state.pool.close()
 
     app = Litestar(
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *BRIEF_ROUTES,
             *NEGOTIATION_ROUTES,
             *DEAL_ROUTES,
+            *PAYMENT_ROUTES,
         ],
         middleware=[
             DefineMiddleware(
@@ -64,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db": Provide(provide_db),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
+            "gateway": Provide(provide_gateway, sync_to_thread=False),
         },
         lifespan=[lifespan],
         state=_initial_state(settings),

@@ -26,6 +26,8 @@ from localstripe import server as ls_server
 from localstripe import webhooks as ls_webhooks
 from localstripe.errors import UserError
 
+from services.payments.localstripe_cards import allow_confirm_with_payment_method, raise_card_error
+
 log = logging.getLogger(__name__)
 
 ACCOUNT_LINK_TTL = 300  # seconds, as on Stripe
@@ -295,7 +297,7 @@ def _align_payments_with_stripe() -> None:
     pm, intent, refund = ls.PaymentMethod, ls.PaymentIntent, ls.Refund
     on_attach, on_charge = pm._attaching_is_declined, pm._charging_is_declined
     pm._charging_is_declined = lambda self: on_attach(self) or on_charge(self)
-    ls.Charge._raise_failure = _raise_card_error
+    ls.Charge._raise_failure = raise_card_error
     intent_init, intent_export, refund_init = intent.__init__, intent._export, refund.__init__
 
     def intent_with_group(self, transfer_group=None, description=None, **params):
@@ -322,15 +324,6 @@ def _align_payments_with_stripe() -> None:
     refund.__init__ = refund_within_charge
 
 
-def _raise_card_error(charge) -> None:
-    contents = {"code": charge.failure_code, "decline_code": "generic_decline", "charge": charge.id}
-    if charge.payment_intent:
-        contents["payment_intent"] = ls.PaymentIntent._api_retrieve(charge.payment_intent)._export()
-    error = UserError(402, charge.failure_message, contents)
-    error.body["error"]["type"] = "card_error"
-    raise error
-
-
 def _check_refundable(charge_id: Any, intent_id: Any, amount: Any) -> None:
     intent = ls.store.get(f"payment_intent:{intent_id}") if isinstance(intent_id, str) else None
     if intent is not None and intent.latest_charge is None:
@@ -355,6 +348,7 @@ def create_app() -> web.Application:
     app = web.Application(middlewares=[stripe_errors, idempotency, *localstripes])
     app[IDEMPOTENCY] = OrderedDict()
     app.on_response_prepare.append(ls_server.add_cors_headers)
+    allow_confirm_with_payment_method(app)  # before localstripe's own confirm route
     for route in ls_server.app.router.routes():
         app.router.add_route(route.method, route.resource.canonical, route.handler)
     for cls in (Account, Transfer):

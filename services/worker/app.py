@@ -11,12 +11,14 @@ import procrastinate
 from services import database
 from services.accounts.jobs import blueprint as accounts_jobs
 from services.negotiation.jobs import blueprint as negotiation_jobs
+from services.payments.jobs import blueprint as payments_jobs
 from services.planning.jobs import blueprint as planning_jobs
 
 BLUEPRINTS = {
     "accounts": accounts_jobs,
     "planning": planning_jobs,
     "negotiation": negotiation_jobs,
+    "payments": payments_jobs,
 }
 
 

@@ -1,0 +1,166 @@
+"""Wire contract of payments: funding a deal, KOL payout accounts, payouts, refunds, statements.
+
+Money is integer minor units with its ISO 4217 currency beside it.
+"""
+
+import enum
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from contracts.deals import DealStatus
+from contracts.ledger import EntryKind, EntryOut
+
+
+class FundingStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class FundingOut(msgspec.Struct, kw_only=True, frozen=True):
+    """The deal's one PaymentIntent; the browser confirms it with `client_secret`."""
+
+    deal_id: UUID
+    payment_intent_id: str
+    client_secret: str
+    amount: int
+    currency: str
+    status: FundingStatus
+
+
+class PayoutAccountIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    country: Annotated[str, Meta(pattern="^[A-Z]{2}$")] = "US"
+    return_url: Annotated[str, Meta(pattern=r"^https?://\S{1,2000}$")]
+    refresh_url: Annotated[str, Meta(pattern=r"^https?://\S{1,2000}$")]
+
+
+class PayoutAccountOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A KOL's Stripe Express account; `ready` once Stripe lets it receive payouts."""
+
+    stripe_account_id: str
+    ready: bool
+    details_submitted: bool
+    onboarding_url: str | None = None
+
+
+class PayoutStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # waits for its due date
+    PAUSED = "paused"  # a dispute holds it
+    PAID = "paid"
+
+
+class PayoutOut(msgspec.Struct, kw_only=True, frozen=True):
+    id: UUID
+    deal_id: UUID
+    kol_id: UUID
+    amount: int
+    currency: str
+    status: PayoutStatus
+    due_at: datetime  # the date we promise the money leaves for the KOL's account
+    overdue: bool
+    attempts: int
+    last_error: str | None
+    transfer_id: str | None
+    paid_at: datetime | None
+
+
+class PayoutPage(msgspec.Struct, kw_only=True, frozen=True):
+    items: list[PayoutOut]
+
+
+class EarningLine(msgspec.Struct, kw_only=True, frozen=True):
+    """One movement of what the platform owes the KOL: + earned (release), - paid out."""
+
+    entry_id: int
+    kind: EntryKind
+    deal_id: UUID | None
+    amount: int
+    currency: str
+    created_at: datetime
+
+
+class EarningsOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A KOL's payouts, every expected date and every ledger line behind them."""
+
+    kol_id: UUID
+    payout_account_ready: bool
+    payouts: list[PayoutOut]
+    owed: dict[str, int]  # per currency: released to the KOL, not yet transferred
+    minimum_payout: int  # minor units: smaller due payouts wait until they add up to it
+    lines: list[EarningLine]
+
+
+class RefundIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    amount: Annotated[int, Meta(ge=1, le=10**11)]  # minor units
+
+
+class RefundOut(msgspec.Struct, kw_only=True, frozen=True):
+    id: UUID
+    deal_id: UUID
+    amount: int
+    currency: str
+    reason: str
+    stripe_refund_id: str
+    created_at: datetime
+
+
+class DealStatement(msgspec.Struct, kw_only=True, frozen=True):
+    """Every movement of a deal's money, with the totals both sides see."""
+
+    deal_id: UUID
+    status: DealStatus
+    currency: str
+    merchant_pays: int
+    creator_fee: int
+    platform_fee: int
+    funded: int
+    in_escrow: int
+    refunded: int
+    payout: PayoutOut | None
+    refunds: list[RefundOut]
+    entries: list[EntryOut]
+
+
+class PaymentMethodIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A card the merchant entered with Stripe.js, saved for commission settlements."""
+
+    payment_method: Annotated[str, Meta(pattern=r"^pm_\w{1,200}$")]
+
+
+class BillingOut(msgspec.Struct, kw_only=True, frozen=True):
+    stripe_customer_id: str
+    payment_method_id: str
+    card_last4: str | None
+
+
+class SettlementStatus(enum.StrEnum):
+    PENDING = "pending"
+    FAILED = "failed"  # the charge was declined; it is retried on the next run
+    PAID = "paid"
+
+
+class SettlementOut(msgspec.Struct, kw_only=True, frozen=True):
+    """One off-session charge of the merchant's saved card for accrued commissions."""
+
+    id: UUID
+    currency: str
+    amount: int
+    status: SettlementStatus
+    attempts: int
+    last_error: str | None
+    payment_intent_id: str | None
+    paid_at: datetime | None
+    created_at: datetime
+
+
+class SettlementPage(msgspec.Struct, kw_only=True, frozen=True):
+    items: list[SettlementOut]
+
+
+class WebhookAck(msgspec.Struct, kw_only=True, frozen=True):
+    received: bool
+    duplicate: bool

@@ -1,0 +1,209 @@
+"""HTTP face of payments: funding, cancellation, refunds, statements, payout accounts,
+earnings, the operator's overdue payouts, and Stripe's webhook."""
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from contracts.deals import DealOut
+from contracts.payments import (
+    BillingOut,
+    DealStatement,
+    EarningsOut,
+    FundingOut,
+    PaymentMethodIn,
+    PayoutAccountIn,
+    PayoutAccountOut,
+    PayoutPage,
+    RefundIn,
+    RefundOut,
+    SettlementPage,
+    WebhookAck,
+)
+from services.api.auth import PUBLIC, allow
+from services.api.dependencies import DB, CurrentCaller
+from services.api.openapi import problem_responses
+from services.errors import Forbidden
+from services.payments import commissions, payouts, service, webhooks
+from services.payments.gateway import Gateway
+
+
+class DealMoneyController(Controller):
+    path = "/v1/deals/{deal_id:uuid}"
+    tags = ["deals"]
+    security = [{"BearerToken": []}]
+
+    @post(
+        "/funding",
+        guards=[allow("merchant")],
+        status_code=HTTP_200_OK,
+        operation_id="fundDeal",
+        summary="The deal's Stripe PaymentIntent (creator fee + platform fee), made once",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def fund(
+        self, caller: CurrentCaller, deal_id: FromPath[UUID], db: DB, gateway: Gateway
+    ) -> FundingOut:
+        return await service.fund(db, gateway, caller, deal_id)
+
+    @post(
+        "/cancel",
+        guards=[allow("merchant")],
+        status_code=HTTP_200_OK,
+        operation_id="cancelDeal",
+        summary="Cancel before delivery; a funded deal's escrow is refunded in full",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def cancel(
+        self, caller: CurrentCaller, deal_id: FromPath[UUID], db: DB, gateway: Gateway
+    ) -> DealOut:
+        return await service.cancel(db, gateway, caller, deal_id)
+
+    @post(
+        "/refunds",
+        guards=[allow("operator")],
+        status_code=HTTP_201_CREATED,
+        operation_id="refundDealPart",
+        summary="Operator's decision in a dispute: refund part of the escrow to the merchant",
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    async def refund(
+        self, deal_id: FromPath[UUID], data: JSONBody[RefundIn], db: DB, gateway: Gateway
+    ) -> RefundOut:
+        return await service.refund_part(db, gateway, deal_id, data.amount)
+
+    @get(
+        "/statement",
+        guards=[allow("merchant", "kol", scope="deals:read")],
+        operation_id="getDealStatement",
+        summary="Every ledger entry of the deal's money, with its totals",
+        security=[{"BearerToken": []}, {"ApiKey": []}],
+        responses=problem_responses(401, 403, 404),
+    )
+    async def statement(
+        self, caller: CurrentCaller, deal_id: FromPath[UUID], db: DB
+    ) -> DealStatement:
+        return await service.statement(db, caller, deal_id)
+
+
+class KolPayoutsController(Controller):
+    path = "/v1/kols/me"
+    tags = ["payouts"]
+    security = [{"BearerToken": []}]
+    guards = [allow("kol")]
+
+    @post(
+        "/payout-account",
+        status_code=HTTP_200_OK,
+        operation_id="openPayoutAccount",
+        summary="The KOL's Stripe Express account and, until it is ready, an onboarding link",
+        responses=problem_responses(400, 401, 403, 404, 422),
+    )
+    async def open_account(
+        self, caller: CurrentCaller, data: JSONBody[PayoutAccountIn], db: DB, gateway: Gateway
+    ) -> PayoutAccountOut:
+        return await payouts.open_payout_account(db, gateway, _kol(caller), data)
+
+    @get(
+        "/payout-account",
+        operation_id="getPayoutAccount",
+        summary="Whether the KOL's payout account can receive payouts, as Stripe says now",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def account(self, caller: CurrentCaller, db: DB, gateway: Gateway) -> PayoutAccountOut:
+        return await payouts.payout_account(db, gateway, _kol(caller))
+
+    @get(
+        "/earnings",
+        operation_id="getEarnings",
+        summary="Every payout of the KOL with its promised date, and what is still owed",
+        responses=problem_responses(401, 403),
+    )
+    async def earnings(self, caller: CurrentCaller, db: DB) -> EarningsOut:
+        return await payouts.earnings(db, _kol(caller))
+
+
+def _kol(caller: CurrentCaller) -> UUID:
+    if caller.kol_id is None:
+        raise Forbidden("only a KOL has payouts")
+    return caller.kol_id
+
+
+class OperatorPayoutsController(Controller):
+    path = "/v1/payouts"
+    tags = ["payouts"]
+    security = [{"BearerToken": []}]
+    guards = [allow("operator")]
+
+    @get(
+        "/overdue",
+        operation_id="listOverduePayouts",
+        summary="Payouts past their promised date and not yet paid, oldest first",
+        responses=problem_responses(401, 403, 422),
+    )
+    async def overdue(
+        self, db: DB, limit: FromQuery[Annotated[int, Parameter(ge=1, le=500)]] = 100
+    ) -> PayoutPage:
+        return PayoutPage(items=await payouts.overdue(db, limit))
+
+
+class BillingController(Controller):
+    path = "/v1/billing"
+    tags = ["payments"]
+    security = [{"BearerToken": []}]
+    guards = [allow("merchant")]
+
+    @post(
+        "/payment-method",
+        status_code=HTTP_200_OK,
+        operation_id="savePaymentMethod",
+        summary="Save the merchant's card for off-session commission settlements",
+        responses=problem_responses(400, 401, 403, 404, 422),
+    )
+    async def save(
+        self, caller: CurrentCaller, data: JSONBody[PaymentMethodIn], db: DB, gateway: Gateway
+    ) -> BillingOut:
+        merchant_id = caller.merchant_id
+        if merchant_id is None:
+            raise Forbidden("only a merchant has billing")
+        return await commissions.save_payment_method(db, gateway, merchant_id, data.payment_method)
+
+    @get(
+        "/settlements",
+        operation_id="listSettlements",
+        summary="The merchant's commission settlements, with failures and attempts",
+        responses=problem_responses(401, 403),
+    )
+    async def settlements(self, caller: CurrentCaller, db: DB) -> SettlementPage:
+        if caller.merchant_id is None:
+            raise Forbidden("only a merchant has billing")
+        return await commissions.settlements(db, caller.merchant_id)
+
+
+class StripeWebhookController(Controller):
+    path = "/v1/stripe"
+    tags = ["webhooks"]
+
+    @post(
+        "/webhook",
+        opt={PUBLIC: True},
+        status_code=HTTP_200_OK,
+        operation_id="receiveStripeEvent",
+        summary="Stripe's signed events, verified first, each processed exactly once",
+        responses=problem_responses(400),
+    )
+    async def receive(self, request: Request, db: DB, gateway: Gateway) -> WebhookAck:
+        signature = request.headers.get("stripe-signature", "")
+        return await webhooks.receive(db, gateway, await request.body(), signature)
+
+
+ROUTES = [
+    DealMoneyController,
+    BillingController,
+    KolPayoutsController,
+    OperatorPayoutsController,
+    StripeWebhookController,
+]

@@ -1,0 +1,72 @@
+"""Pure rules of payments: which deal states allow which money movement, when a payout is
+due, and the idempotency keys every Stripe call carries (derived from our own ids only, so a
+retry after a crash sends the same key and Stripe answers with what it made the first time).
+"""
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from contracts.deals import DealStatus
+
+CANCELLABLE = frozenset({DealStatus.AWAITING_FUNDING, DealStatus.FUNDED})
+FUNDABLE = DealStatus.AWAITING_FUNDING
+CLOSED_TO_PAYMENT = frozenset({DealStatus.CANCELLED, DealStatus.REFUNDED})
+RELEASABLE = DealStatus.APPROVED
+PARTLY_REFUNDABLE = DealStatus.DISPUTED
+# Transfers smaller than this (minor units) wait until the KOL's due payouts add up to it.
+MINIMUM_PAYOUT = 1_000
+
+
+def funding_key(deal_id: UUID) -> str:
+    return f"kolmarket-deal-{deal_id}-funding"
+
+
+def cancel_key(deal_id: UUID) -> str:
+    return f"kolmarket-deal-{deal_id}-funding-cancel"
+
+
+def refund_key(deal_id: UUID, number: int) -> str:
+    """The deal's `number`-th refund (1-based); a retry of the same refund repeats the number."""
+    return f"kolmarket-deal-{deal_id}-refund-{number}"
+
+
+def payout_account_key(kol_id: UUID) -> str:
+    return f"kolmarket-kol-{kol_id}-payout-account"
+
+
+def transfer_key(payout_id: UUID) -> str:
+    return f"kolmarket-payout-{payout_id}-transfer"
+
+
+def transfer_group(deal_id: UUID) -> str:
+    return f"deal_{deal_id}"
+
+
+def payout_due(approved_at: datetime, hold_days: int) -> datetime:
+    """The holding period runs from approval; the money is due when it ends."""
+    return approved_at + timedelta(days=hold_days)
+
+
+def below_minimum(due_total: int) -> bool:
+    return due_total < MINIMUM_PAYOUT
+
+
+def is_overdue(status: str, due_at: datetime, now: datetime) -> bool:
+    return status != "paid" and due_at < now
+
+
+def stripe_currency(currency: str) -> str:
+    return currency.lower()
+
+
+def customer_key(merchant_id: UUID) -> str:
+    return f"kolmarket-merchant-{merchant_id}-customer"
+
+
+def settlement_key(settlement_id: UUID, attempt: int) -> str:
+    """One charge per attempt: a crash replays the attempt, a recorded decline moves on."""
+    return f"kolmarket-settlement-{settlement_id}-attempt-{attempt}"
+
+
+def commission_key(accrual_id: UUID) -> str:
+    return f"kolmarket-commission-{accrual_id}-transfer"

@@ -1,0 +1,110 @@
+"""Commission settlement: accrued commissions are charged to the merchant's saved card
+off-session, then each KOL's share is transferred; a decline is recorded, shown and retried."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import stripe
+
+from services.ledger import rules as ledger_rules
+from services.ledger.service import balance
+from services.payments import commissions
+from services.payments.gateway import StripeLibraryGateway
+from services.settings import Settings
+from tests.helpers import Account, Client, kol, merchant
+from tests.payments.support import accepted_deal
+from tests.stripe_peer import onboard_account
+
+LINKS = {"return_url": "https://app.kolmarket.test/payouts", "refresh_url": "https://app.test/r"}
+DEAL = "SELECT id, merchant_id, kol_id, currency FROM deals WHERE id = $1"
+
+
+@pytest.fixture
+async def gateway(payments_settings: Settings) -> AsyncIterator[StripeLibraryGateway]:
+    real = StripeLibraryGateway(payments_settings)
+    yield real
+    await real.close()
+
+
+async def _save_card(client: Client, owner: Account, card: str):
+    return await client.post(
+        "/v1/billing/payment-method", json={"payment_method": card}, headers=owner.headers
+    )
+
+
+async def _deal_with_commissions(client: Client, db, owner: Account, *amounts: tuple[int, int]):
+    creator = await kol(client)
+    opened = await client.post("/v1/kols/me/payout-account", json=LINKS, headers=creator.headers)
+    deal = await accepted_deal(client, owner, creator)
+    row = await db.fetchrow(DEAL, uuid.UUID(deal["id"]))
+    async with db.transaction():
+        for amount, cut in amounts:
+            await commissions.accrue_commission(db, row, amount, cut)
+    return row, opened.json()["stripe_account_id"]
+
+
+async def test_accrued_commissions_are_charged_off_session_then_transferred(
+    pay_client: Client, stripe_api: stripe.StripeClient, peer_url: str, db, gateway
+) -> None:
+    owner = await merchant(pay_client)
+    saved = await _save_card(pay_client, owner, "pm_card_visa")
+    assert (saved.status_code, saved.json()["card_last4"]) == (200, "4242")
+    deal, account_id = await _deal_with_commissions(
+        pay_client, db, owner, (3_000, 450), (2_000, 300)
+    )
+    await onboard_account(peer_url, account_id)
+    assert await balance(db, ledger_rules.receivable(deal["merchant_id"], "USD")) == 5_000
+
+    settled = await commissions.settle(db, gateway, deal["merchant_id"], "USD")
+
+    assert settled is not None
+    assert (settled.status, settled.amount, settled.attempts) == ("paid", 5_000, 1)
+    intent = await stripe_api.v1.payment_intents.retrieve_async(settled.payment_intent_id or "")
+    assert (intent.status, intent.customer) == ("succeeded", saved.json()["stripe_customer_id"])
+    transfers = await stripe_api.v1.transfers.list_async({"transfer_group": f"deal_{deal['id']}"})
+    assert sorted(t.amount for t in transfers.data) == [1_700, 2_550]
+    assert {t.destination for t in transfers.data} == {account_id}
+    assert await balance(db, ledger_rules.receivable(deal["merchant_id"], "USD")) == 0
+    assert await balance(db, ledger_rules.payable(deal["kol_id"], "USD")) == 0
+    assert await commissions.settle(db, gateway, deal["merchant_id"], "USD") is None
+    listed = (await pay_client.get("/v1/billing/settlements", headers=owner.headers)).json()
+    assert [(s["id"], s["status"]) for s in listed["items"]] == [(str(settled.id), "paid")]
+
+
+async def test_declined_settlement_is_visible_and_retried_with_a_new_card(
+    pay_client: Client, stripe_api: stripe.StripeClient, db, gateway
+) -> None:
+    owner = await merchant(pay_client)
+    assert (await _save_card(pay_client, owner, "pm_card_chargeCustomerFail")).status_code == 200
+    deal, _ = await _deal_with_commissions(pay_client, db, owner, (1_000, 150))
+
+    failed = await commissions.settle(db, gateway, deal["merchant_id"], "USD")
+
+    assert failed is not None
+    assert (failed.status, failed.attempts, failed.last_error) == ("failed", 1, "card_declined")
+    shown = (await pay_client.get("/v1/billing/settlements", headers=owner.headers)).json()
+    assert [(s["status"], s["last_error"]) for s in shown["items"]] == [("failed", "card_declined")]
+    assert await balance(db, ledger_rules.receivable(deal["merchant_id"], "USD")) == 1_000
+
+    assert (await _save_card(pay_client, owner, "pm_card_visa")).status_code == 200
+    paid = await commissions.settle_all(db, gateway)
+    [retried] = (await pay_client.get("/v1/billing/settlements", headers=owner.headers)).json()[
+        "items"
+    ]
+
+    assert paid >= 1
+    assert (retried["id"], retried["status"], retried["attempts"]) == (str(failed.id), "paid", 2)
+    assert retried["payment_intent_id"] != failed.payment_intent_id
+    intent = await stripe_api.v1.payment_intents.retrieve_async(retried["payment_intent_id"])
+    assert (intent.status, intent.amount) == ("succeeded", 1_000)
+    assert await balance(db, ledger_rules.receivable(deal["merchant_id"], "USD")) == 0
+
+
+async def test_a_card_stripe_declines_cannot_be_saved(pay_client: Client) -> None:
+    owner = await merchant(pay_client)
+
+    refused = await _save_card(pay_client, owner, "pm_card_visa_chargeDeclined")
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "payment_method"
