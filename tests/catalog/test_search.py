@@ -4,7 +4,6 @@ The module has a database of its own, loaded with a seeded synthetic catalog, so
 are exact. Every search is checked against a plain-Python reading of the same rows.
 """
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -20,7 +19,6 @@ from services.api.app import create_app
 from services.catalog.seed import seed_kols
 from services.catalog.service import EXACT_COUNT_LIMIT
 from services.settings import Settings
-from tests.conftest import _admin, _with_database
 from tests.helpers import Account, Client, kol, merchant
 
 CATALOG_SIZE = 1_500
@@ -40,12 +38,8 @@ ACCOUNTS = """
 
 @pytest.fixture(scope="module")
 def catalog_url(server_url: str) -> Iterator[str]:
-    name = f"kolmarket_catalog_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    url = _with_database(server_url, name)
-    database.upgrade(url)
-    yield url
-    asyncio.run(_admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with database.scratch_database(server_url, "kolmarket_catalog") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +49,7 @@ async def shop(
     loaded = await seed_kols(catalog_url, CATALOG_SIZE, seed=11, batch_size=400, progress=False)
     assert (loaded.kols, loaded.accounts) == (CATALOG_SIZE, 2 * CATALOG_SIZE)
     app: Litestar = create_app(msgspec.structs.replace(settings, database_url=catalog_url))
-    conn = await asyncpg.connect(database._asyncpg_dsn(catalog_url))
-    await database.init_connection(conn)
+    conn = await database.connect(catalog_url)
     async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
         yield client, await merchant(client), conn
     await conn.close()

@@ -1,14 +1,12 @@
 """`kolmarket serve --demo` loads a usable marketplace, and loading it again changes nothing."""
 
 import asyncio
-import uuid
 
 import asyncpg
 import pytest
 
 from services import database
 from services.demo import CATALOG_SIZE, load_demo
-from tests.conftest import _admin, _with_database
 
 COUNTS = """
     SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM kols) AS kols,
@@ -20,16 +18,12 @@ COUNTS = """
 
 @pytest.fixture(scope="module")
 def demo_url(server_url: str):
-    name = f"kolmarket_demo_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    url = _with_database(server_url, name)
-    database.upgrade(url)
-    yield url
-    asyncio.run(_admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with database.scratch_database(server_url, "kolmarket_demo") as url:
+        yield url
 
 
 async def _counts(url: str) -> dict[str, int]:
-    conn = await asyncpg.connect(database._asyncpg_dsn(url))
+    conn = await asyncpg.connect(database.asyncpg_dsn(url))
     try:
         return dict(await conn.fetchrow(COUNTS))
     finally:

@@ -1,13 +1,11 @@
 """The schema is built only by migrations, and every migration can be undone."""
 
 import asyncio
-import uuid
 
 import asyncpg
 import pytest
 
 from services import database
-from tests.conftest import _admin, _with_database
 
 TABLES = """
     SELECT table_name FROM information_schema.tables
@@ -16,7 +14,7 @@ TABLES = """
 
 
 async def _tables(url: str) -> list[str]:
-    conn = await asyncpg.connect(database._asyncpg_dsn(url))
+    conn = await asyncpg.connect(database.asyncpg_dsn(url))
     try:
         return [r["table_name"] for r in await conn.fetch(TABLES)]
     finally:
@@ -25,10 +23,8 @@ async def _tables(url: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def scratch_url(server_url: str):
-    name = f"kolmarket_migr_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    yield _with_database(server_url, name)
-    asyncio.run(_admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with database.scratch_database(server_url, "kolmarket_migr", migrate=False) as url:
+        yield url
 
 
 def test_upgrade_from_empty_to_head_and_back_to_base(scratch_url: str) -> None:

@@ -114,7 +114,7 @@ operations = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=operations)
 async def test_any_sequence_of_movements_keeps_the_ledger_balanced(database_url, ops) -> None:
-    conn = await asyncpg.connect(database._asyncpg_dsn(database_url))
+    conn = await asyncpg.connect(database.asyncpg_dsn(database_url))
     try:
         deals, kols = [uuid.uuid4() for _ in range(3)], [uuid.uuid4() for _ in range(3)]
         escrow, payable = dict.fromkeys(deals, 0), dict.fromkeys(kols, 0)
