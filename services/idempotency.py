@@ -77,19 +77,26 @@ async def once(
     answer_type: type[T],
     work: Callable[[], Awaitable[T]],
 ) -> T:
-    """Run `work` unless `key` was used before; call inside the use case's transaction."""
-    if key is None:
-        return await work()
-    await conn.execute(LOCK_KEY, f"{key.scope}\n{key.key}")
-    stored = await conn.fetchrow(FIND_ANSWER, key.scope, key.key)
-    if stored is not None:
-        if bytes(stored["request_hash"]) != key.request_hash:
-            raise Invalid(
-                HEADER,
-                "this key was already used with a different request body; use a new key",
-            )
-        return msgspec.convert(stored["response"], answer_type)
-    answer = await work()
-    document = msgspec.to_builtins(answer)
-    await conn.execute(STORE_ANSWER, key.scope, key.key, key.request_hash, status_code, document)
-    return answer
+    """Run `work` in one transaction, unless `key` was used before: then answer as the first time.
+
+    The key's lock, the work and the stored answer share that transaction, so an answer is
+    kept exactly when the change it describes is committed.
+    """
+    async with conn.transaction():
+        if key is None:
+            return await work()
+        await conn.execute(LOCK_KEY, f"{key.scope}\n{key.key}")
+        stored = await conn.fetchrow(FIND_ANSWER, key.scope, key.key)
+        if stored is not None:
+            if bytes(stored["request_hash"]) != key.request_hash:
+                raise Invalid(
+                    HEADER,
+                    "this key was already used with a different request body; use a new key",
+                )
+            return msgspec.convert(stored["response"], answer_type)
+        answer = await work()
+        document = msgspec.to_builtins(answer)
+        await conn.execute(
+            STORE_ANSWER, key.scope, key.key, key.request_hash, status_code, document
+        )
+        return answer

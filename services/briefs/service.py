@@ -117,8 +117,7 @@ async def create(
         log.info("brief_created", brief_id=str(row["id"]), merchant_id=str(caller.merchant_id))
         return brief_out(row)
 
-    async with conn.transaction():
-        return await idempotency.once(conn, key, 201, BriefOut, insert)
+    return await idempotency.once(conn, key, 201, BriefOut, insert)
 
 
 async def get(conn: asyncpg.Connection, caller: Caller, brief_id: UUID) -> BriefOut:

@@ -88,10 +88,9 @@ async def add_account(
     """List a platform account with its first metrics snapshot."""
     kol_id = _own_kol(caller)
     rules.check_account(data.platform, data.profile_url, data.metrics.audience)
-    async with conn.transaction():
-        out = await idempotency.once(
-            conn, key, 201, AccountOut, lambda: _add_account(conn, kol_id, data)
-        )
+    out = await idempotency.once(
+        conn, key, 201, AccountOut, lambda: _add_account(conn, kol_id, data)
+    )
     log.info("kol_account_added", kol_id=str(kol_id), account_id=str(out.id))
     return out
 

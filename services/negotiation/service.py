@@ -63,10 +63,9 @@ async def invite(
     data: InviteIn,
     key: IdempotencyKey | None,
 ) -> OfferOut:
-    async with conn.transaction():
-        return await idempotency.once(
-            conn, key, 201, OfferOut, lambda: _invite(conn, caller, brief_id, data)
-        )
+    return await idempotency.once(
+        conn, key, 201, OfferOut, lambda: _invite(conn, caller, brief_id, data)
+    )
 
 
 async def apply(
@@ -76,10 +75,9 @@ async def apply(
     data: ApplicationIn,
     key: IdempotencyKey | None,
 ) -> OfferOut:
-    async with conn.transaction():
-        return await idempotency.once(
-            conn, key, 201, OfferOut, lambda: _apply(conn, caller, brief_id, data)
-        )
+    return await idempotency.once(
+        conn, key, 201, OfferOut, lambda: _apply(conn, caller, brief_id, data)
+    )
 
 
 async def counter(
@@ -89,10 +87,9 @@ async def counter(
     data: CounterIn,
     key: IdempotencyKey | None,
 ) -> OfferOut:
-    async with conn.transaction():
-        return await idempotency.once(
-            conn, key, 200, OfferOut, lambda: _counter(conn, caller, offer_id, data)
-        )
+    return await idempotency.once(
+        conn, key, 200, OfferOut, lambda: _counter(conn, caller, offer_id, data)
+    )
 
 
 async def accept(
@@ -103,10 +100,9 @@ async def accept(
     key: IdempotencyKey | None,
 ) -> DealOut:
     """Accept the latest revision: the offer closes and its deal is made, both at once."""
-    async with conn.transaction():
-        return await idempotency.once(
-            conn, key, 200, DealOut, lambda: _accept(conn, caller, offer_id, data)
-        )
+    return await idempotency.once(
+        conn, key, 200, DealOut, lambda: _accept(conn, caller, offer_id, data)
+    )
 
 
 async def decline(
