@@ -5,6 +5,12 @@ INSERT_PLAN = """
     VALUES ($1, $2, $3, $4, $5, $6)
     RETURNING id, kind, status, brief_id, created_at, finished_at, result, error
 """
+INSERT_SOLVED_PLAN = """
+    INSERT INTO plans (merchant_id, brief_id, kind, status, problem, created_by, result,
+                       finished_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+    RETURNING id, kind, status, brief_id, created_at, finished_at, result, error
+"""
 FINISH_PLAN = """
     UPDATE plans SET status = $2, result = $3, error = $4, finished_at = now()
     WHERE id = $1

@@ -32,6 +32,7 @@ Result = AllocationPlan | SelectionPlan | Diagnosis
 async def create_allocation(
     conn: asyncpg.Connection, caller: Caller, problem: AllocationProblem, brief_id: UUID | None
 ) -> PlanOut:
+    await _check_brief(conn, caller, brief_id)
     result = await anyio.to_thread.run_sync(allocate, problem)
     return await _save_solved(conn, caller, PlanKind.ALLOCATION, problem, result, brief_id)
 
@@ -41,6 +42,7 @@ async def create_selection(
 ) -> PlanOut:
     """Small problems are solved while the request waits; large ones are queued."""
     if len(problem.candidates) <= rules.INLINE_CANDIDATES:
+        await _check_brief(conn, caller, brief_id)
         result = await anyio.to_thread.run_sync(select, problem)
         return await _save_solved(conn, caller, PlanKind.SELECTION, problem, result, brief_id)
     return await _queue(conn, caller, {"inline": msgspec.to_builtins(problem)}, brief_id)
@@ -74,21 +76,18 @@ async def _save_solved(
     result: Result,
     brief_id: UUID | None,
 ) -> PlanOut:
-    await _check_brief(conn, caller, brief_id)
-    async with conn.transaction():
-        row = await conn.fetchrow(
-            queries.INSERT_PLAN,
-            caller.merchant_id,
-            brief_id,
-            kind.value,
-            PlanState.RUNNING.value,
-            msgspec.to_builtins(problem),
-            caller.user_id,
-        )
-        assert row is not None
-        row = await conn.fetchrow(
-            queries.FINISH_PLAN, row["id"], result.status.value, msgspec.to_builtins(result), None
-        )
+    """Save a plan solved while the request waited, with its answer, in one row."""
+    row = await conn.fetchrow(
+        queries.INSERT_SOLVED_PLAN,
+        caller.merchant_id,
+        brief_id,
+        kind.value,
+        result.status.value,
+        msgspec.to_builtins(problem),
+        caller.user_id,
+        msgspec.to_builtins(result),
+    )
+    assert row is not None
     log.info("plan_solved", plan_id=str(row["id"]), kind=kind, status=result.status)
     return plan_out(row)
 
