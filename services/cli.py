@@ -74,8 +74,8 @@ def worker(concurrency: int) -> None:
     """Run background jobs (offer expiry, plan solving, payouts, purges) until stopped."""
     from services.worker.app import run_worker
 
-    _, url = _settings_with_database()
-    asyncio.run(run_worker(url, concurrency=concurrency))
+    settings, url = _settings_with_database()
+    asyncio.run(run_worker(url, settings=settings, concurrency=concurrency))
 
 
 @main.command()

@@ -12,8 +12,6 @@ import procrastinate
 import structlog
 
 from services.payments import commissions, payouts
-from services.payments.gateway import StripeLibraryGateway
-from services.settings import Settings
 
 blueprint = procrastinate.Blueprint()
 log = structlog.get_logger(__name__)
@@ -25,24 +23,18 @@ log = structlog.get_logger(__name__)
     retry=procrastinate.RetryStrategy(max_attempts=10, exponential_wait=5),
 )
 async def pay_out(context: procrastinate.JobContext, payout_id: str) -> str:
-    gateway = StripeLibraryGateway(Settings.from_env())
-    try:
-        async with context.additional_context["pool"].acquire() as conn:
-            payout = await payouts.pay_out(conn, gateway, UUID(payout_id))
-    finally:
-        await gateway.close()
+    gateway = context.additional_context["gateway"]
+    async with context.additional_context["pool"].acquire() as conn:
+        payout = await payouts.pay_out(conn, gateway, UUID(payout_id))
     return payout.status.value
 
 
 @blueprint.periodic(cron="*/10 * * * *")
 @blueprint.task(name="pay_due_payouts", pass_context=True, queueing_lock="pay_due_payouts")
 async def pay_due_payouts(context: procrastinate.JobContext, timestamp: int) -> int:
-    gateway = StripeLibraryGateway(Settings.from_env())
-    try:
-        async with context.additional_context["pool"].acquire() as conn:
-            paid = await payouts.pay_due(conn, gateway)
-    finally:
-        await gateway.close()
+    gateway = context.additional_context["gateway"]
+    async with context.additional_context["pool"].acquire() as conn:
+        paid = await payouts.pay_due(conn, gateway)
     log.info("payout_sweep_ran", paid=paid, scheduled_for=timestamp)
     return paid
 
@@ -51,11 +43,8 @@ async def pay_due_payouts(context: procrastinate.JobContext, timestamp: int) -> 
 @blueprint.task(name="settle_commissions", pass_context=True, queueing_lock="settle_commissions")
 async def settle_commissions(context: procrastinate.JobContext, timestamp: int) -> int:
     """Daily: charge each merchant's saved card for accrued commissions and retry failures."""
-    gateway = StripeLibraryGateway(Settings.from_env())
-    try:
-        async with context.additional_context["pool"].acquire() as conn:
-            paid = await commissions.settle_all(conn, gateway)
-    finally:
-        await gateway.close()
+    gateway = context.additional_context["gateway"]
+    async with context.additional_context["pool"].acquire() as conn:
+        paid = await commissions.settle_all(conn, gateway)
     log.info("commission_settlement_ran", paid=paid, scheduled_for=timestamp)
     return paid

@@ -11,8 +11,10 @@ import procrastinate
 from services import database
 from services.accounts.jobs import blueprint as accounts_jobs
 from services.negotiation.jobs import blueprint as negotiation_jobs
+from services.payments.gateway import StripeLibraryGateway
 from services.payments.jobs import blueprint as payments_jobs
 from services.planning.jobs import blueprint as planning_jobs
+from services.settings import Settings
 
 BLUEPRINTS = {
     "accounts": accounts_jobs,
@@ -32,9 +34,15 @@ def task_registry() -> procrastinate.App:
     return app
 
 
-async def run_worker(url: str, *, concurrency: int = 4, wait: bool = True) -> None:
-    """Run jobs until stopped (or, with `wait=False`, until the queue is empty)."""
+async def run_worker(
+    url: str, *, settings: Settings | None = None, concurrency: int = 4, wait: bool = True
+) -> None:
+    """Run jobs until stopped (or, with `wait=False`, until the queue is empty).
+
+    Jobs share one pool and one Stripe gateway, given to them in their context.
+    """
     pool = await database.create_pool(url, min_size=1, max_size=concurrency + 1)
+    gateway = StripeLibraryGateway(settings or Settings.from_env())
     connector = procrastinate.PsycopgConnector(conninfo=database.asyncpg_dsn(url))
     try:
         with task_registry().replace_connector(connector) as app:
@@ -42,8 +50,9 @@ async def run_worker(url: str, *, concurrency: int = 4, wait: bool = True) -> No
                 await app.run_worker_async(
                     concurrency=concurrency,
                     wait=wait,
-                    additional_context={"pool": pool},
+                    additional_context={"pool": pool, "gateway": gateway},
                     install_signal_handlers=wait,
                 )
     finally:
+        await gateway.close()
         await pool.close()
