@@ -47,6 +47,7 @@ class MemberRole(enum.StrEnum):
 class ApiScope(enum.StrEnum):
     CONVERSIONS_WRITE = "conversions:write"
     DEALS_READ = "deals:read"
+    DEALS_WRITE = "deals:write"  # report takedowns on the merchant's deals
     REPORTS_READ = "reports:read"
     WEBHOOKS_MANAGE = "webhooks:manage"
 
@@ -119,7 +120,7 @@ class RoleChangeIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
 
 class ApiKeyIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=100)]
-    scopes: Annotated[list[ApiScope], Meta(min_length=1, max_length=4)]
+    scopes: Annotated[list[ApiScope], Meta(min_length=1, max_length=len(ApiScope))]
 
 
 class ApiKeyOut(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -77,6 +77,49 @@ class CommissionOffer(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     attribution_days: Annotated[int, Meta(ge=1, le=365)] = 30
 
 
+class DeliveryPolicy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """What the merchant promises and asks about delivery and payment, shown to KOLs before
+    they apply. Fixed while the brief is open."""
+
+    review_days: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=30,
+            description="days the merchant has to review each submission; after them the "
+            "content is approved automatically",
+        ),
+    ] = 3
+    min_live_days: Annotated[
+        int,
+        Meta(ge=0, le=365, description="days each deliverable must stay live once posted"),
+    ] = 30
+    payout_hold_days: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=60,
+            description="days between the approval of the content and the creator's payout",
+        ),
+    ] = 7
+    return_days: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=90,
+            description="days a conversion stays pending (and may be reversed, e.g. on a "
+            "return) before its commission is due",
+        ),
+    ] = 14
+    click_required: Annotated[
+        bool,
+        Meta(
+            description="whether an order counts only when it carries the click id of one of "
+            "the deal's tracking links"
+        ),
+    ] = False
+
+
 Platforms = Annotated[list[Platform], Meta(min_length=1, max_length=10)]
 Tiers = Annotated[list[Tier], Meta(min_length=1, max_length=5)]
 Deliverables = Annotated[list[Deliverable], Meta(min_length=1, max_length=5)]
@@ -96,6 +139,7 @@ class BriefIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
     commission: CommissionOffer = CommissionOffer()
     visibility: Visibility = Visibility.OPEN
     max_counter_rounds: CounterRounds = 5
+    delivery: DeliveryPolicy = DeliveryPolicy()
 
 
 class BriefPatch(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -115,6 +159,7 @@ class BriefPatch(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
     commission: CommissionOffer | None = None
     visibility: Visibility | None = None
     max_counter_rounds: CounterRounds | None = None
+    delivery: DeliveryPolicy | None = None
 
 
 class BriefOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -137,6 +182,7 @@ class BriefOut(msgspec.Struct, kw_only=True, frozen=True):
     commission: CommissionOffer
     visibility: Visibility
     max_counter_rounds: int
+    delivery: DeliveryPolicy
     committed: int
     reserved: int
     remaining: int

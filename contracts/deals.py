@@ -3,6 +3,9 @@
 `terms_sha256` is the SHA-256 (hex) of the terms' canonical JSON: UTF-8, keys sorted, no
 whitespace, integers only (money in minor units, rates in basis points), dates as
 YYYY-MM-DD. Either side can recompute it from `terms` to check what it agreed to.
+
+Every deal has a tracking link, `tracking_url`: it redirects buyers to the brief's product
+page with a `kmk_click` query parameter (the click id) the shop reports back with orders.
 """
 
 import enum
@@ -68,6 +71,8 @@ class DealOut(msgspec.Struct, kw_only=True, frozen=True):
     merchant_accepted_at: datetime
     kol_accepted_at: datetime
     created_at: datetime
+    tracking_code: str
+    tracking_url: str
 
 
 class DealPage(msgspec.Struct, kw_only=True, frozen=True):

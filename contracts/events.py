@@ -170,6 +170,102 @@ class PayoutFailed(_Event, tag="payout.failed", frozen=True):
     error: str
 
 
+class SubmissionCreated(_Event, tag="submission.created", frozen=True):
+    """The KOL submitted one piece of content; the merchant reviews it until `review_due_at`."""
+
+    submission_id: UUID
+    deal_id: UUID
+    kol_id: UUID
+    deliverable: int
+    platform: str
+    url: str
+    posted_at: datetime
+    review_due_at: datetime
+
+
+class SubmissionApproved(_Event, tag="submission.approved", frozen=True):
+    """Approved by the merchant, or automatically (`auto`) when the review window ended."""
+
+    submission_id: UUID
+    deal_id: UUID
+    deliverable: int
+    auto: bool
+
+
+class SubmissionChangesRequested(_Event, tag="submission.changes_requested", frozen=True):
+    submission_id: UUID
+    deal_id: UUID
+    deliverable: int
+    reason: str
+
+
+class DealApproved(_Event, tag="deal.approved", frozen=True):
+    """Every piece of content was approved; escrow is released to the KOL."""
+
+    deal_id: UUID
+    merchant_id: UUID
+    kol_id: UUID
+    approved_at: datetime
+
+
+class DealClosed(_Event, tag="deal.closed", frozen=True):
+    """Paid and past its attribution window: no more commission accrues."""
+
+    deal_id: UUID
+    merchant_id: UUID
+    kol_id: UUID
+
+
+class DisputeOpened(_Event, tag="dispute.opened", frozen=True):
+    """Approved content was reported taken down too early; the deal's payout is on hold."""
+
+    dispute_id: UUID
+    deal_id: UUID
+    submission_id: UUID | None
+    kind: str
+    opened_by: str
+    observed_at: datetime | None
+    prior_status: DealStatus
+
+
+class DisputeResolved(_Event, tag="dispute.resolved", frozen=True):
+    """An operator's decision: `pay_kol`, or `refund` of `refund_amount` to the merchant (of
+    which `clawback` was taken back from the KOL's unpaid payout)."""
+
+    dispute_id: UUID
+    deal_id: UUID
+    outcome: str
+    refund_amount: int
+    clawback: int
+    currency: str
+    deal_status: DealStatus
+
+
+class ConversionRecorded(_Event, tag="conversion.recorded", frozen=True):
+    """A partner's order report and how it was judged (see contracts.tracking)."""
+
+    conversion_id: UUID
+    merchant_id: UUID
+    deal_id: UUID | None
+    order_id: str
+    amount: int
+    currency: str
+    status: str
+    reasons: list[str]
+    commission: int
+
+
+class ConversionReversed(_Event, tag="conversion.reversed", frozen=True):
+    """A return: the order no longer counts and its commission is not owed."""
+
+    conversion_id: UUID
+    merchant_id: UUID
+    deal_id: UUID | None
+    order_id: str
+    commission: int
+    reason: str
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -188,4 +284,13 @@ EventPayload = (
     | PayoutScheduled
     | PayoutPaused
     | PayoutFailed
+    | SubmissionCreated
+    | SubmissionApproved
+    | SubmissionChangesRequested
+    | DealApproved
+    | DealClosed
+    | DisputeOpened
+    | DisputeResolved
+    | ConversionRecorded
+    | ConversionReversed
 )

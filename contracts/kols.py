@@ -254,6 +254,13 @@ class KolOut(msgspec.Struct, kw_only=True, frozen=True):
     categories: list[Category]
     contact_preferences: ContactPreferences
     accounts: list[AccountOut]
+    payout_ready: Annotated[
+        bool,
+        Meta(
+            description="whether the KOL has a payout account that can receive payouts "
+            "(onboarding with the payment provider finished)"
+        ),
+    ]
     updated_at: datetime
 
 

@@ -27,6 +27,7 @@ class EntryKind(enum.StrEnum):
     REFUND = "refund"
     COMMISSION = "commission"  # a commission accrued: owed by the merchant, earned by the KOL
     SETTLEMENT = "settlement"  # the merchant's off-session charge settling accrued commissions
+    CLAWBACK = "clawback"  # a dispute takes back part of a released, unpaid creator fee
 
 
 class PostingOut(msgspec.Struct, kw_only=True, frozen=True):

@@ -51,6 +51,7 @@ class PayoutStatus(enum.StrEnum):
     SCHEDULED = "scheduled"  # waits for its due date
     PAUSED = "paused"  # a dispute holds it
     PAID = "paid"
+    CANCELLED = "cancelled"  # a dispute's refund took back all of it
 
 
 class PayoutOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -92,10 +93,6 @@ class EarningsOut(msgspec.Struct, kw_only=True, frozen=True):
     owed: dict[str, int]  # per currency: released to the KOL, not yet transferred
     minimum_payout: int  # minor units: smaller due payouts wait until they add up to it
     lines: list[EarningLine]
-
-
-class RefundIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    amount: Annotated[int, Meta(ge=1, le=10**11)]  # minor units
 
 
 class RefundOut(msgspec.Struct, kw_only=True, frozen=True):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 import structlog
 
 log = structlog.get_logger(__name__)
@@ -41,8 +41,13 @@ def resolve_url(database_url: str | None, data_dir: Path) -> str:
 async def init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
-            name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
-        )
+            name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog",
+            format="text",
+        )  # fmt: skip
+
+
+def _encode_json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

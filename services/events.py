@@ -16,6 +16,16 @@ INSERT_EVENT = """
     VALUES ($1, $2, $3, $4, $5, $6)
 """
 
+# The events travel as one JSON document, parsed by PostgreSQL, rather than column arrays.
+INSERT_EVENTS = """
+    INSERT INTO events (type, aggregate_type, aggregate_id, merchant_id, kol_id, payload)
+    SELECT r.type, r.aggregate_type, r.aggregate_id, r.merchant_id, r.kol_id, r.payload
+    FROM jsonb_to_recordset($1::text::jsonb) AS r (
+        type text, aggregate_type text, aggregate_id uuid, merchant_id uuid, kol_id uuid,
+        payload jsonb
+    )
+"""
+
 
 def event_type(payload: EventPayload) -> str:
     tag = payload.__struct_config__.tag
@@ -47,6 +57,19 @@ async def append_many(
     conn: asyncpg.Connection,
     items: Sequence[tuple[EventPayload, UUID, UUID | None, UUID | None]],
 ) -> None:
-    """Record several events at once: (payload, aggregate_id, merchant_id, kol_id) each."""
-    if items:
-        await conn.executemany(INSERT_EVENT, [_row(*item) for item in items])
+    """Record several events with one statement: (payload, aggregate_id, merchant_id, kol_id)
+    each, in order."""
+    if not items:
+        return
+    document = [
+        {
+            "type": (kind := event_type(payload)),
+            "aggregate_type": kind.partition(".")[0],
+            "aggregate_id": aggregate_id,
+            "merchant_id": merchant_id,
+            "kol_id": kol_id,
+            "payload": payload,
+        }
+        for payload, aggregate_id, merchant_id, kol_id in items
+    ]
+    await conn.execute(INSERT_EVENTS, msgspec.json.encode(document).decode())

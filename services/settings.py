@@ -29,6 +29,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     login_limit_per_account: int = 10  # failed attempts in 15 minutes
     register_limit_per_ip: int = 20  # registrations an hour
     request_limit_per_minute: int = 1200  # per caller and process
+    click_limit_per_minute: int = 120  # tracking-link redirects per client IP and process
     stripe_api_key: str = ""
     stripe_api_base: str = ""
     stripe_webhook_secret: str = ""
@@ -62,6 +63,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "login_limit_per_account": get("LOGIN_LIMIT_PER_ACCOUNT"),
             "register_limit_per_ip": get("REGISTER_LIMIT_PER_IP"),
             "request_limit_per_minute": get("REQUEST_LIMIT_PER_MINUTE"),
+            "click_limit_per_minute": get("CLICK_LIMIT_PER_MINUTE"),
             "stripe_api_key": get("STRIPE_API_KEY"),
             "stripe_api_base": get("STRIPE_API_BASE"),
             "stripe_webhook_secret": get("STRIPE_WEBHOOK_SECRET"),

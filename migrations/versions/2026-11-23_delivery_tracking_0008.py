@@ -174,9 +174,7 @@ def _disputes() -> None:
             created_at timestamptz NOT NULL DEFAULT now()
         )
     """)
-    op.execute(
-        "CREATE UNIQUE INDEX disputes_open_idx ON disputes (deal_id) WHERE status = 'open'"
-    )
+    op.execute("CREATE UNIQUE INDEX disputes_open_idx ON disputes (deal_id) WHERE status = 'open'")
     op.execute("CREATE INDEX disputes_status_idx ON disputes (status, created_at)")
 
 

@@ -20,18 +20,26 @@ from services.api.openapi import docs_assets_router, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
 from services.briefs.routes import ROUTES as BRIEF_ROUTES
 from services.catalog.routes import ROUTES as CATALOG_ROUTES
+from services.deals import service as deals
 from services.deals.routes import ROUTES as DEAL_ROUTES
+from services.delivery.routes import ROUTES as DELIVERY_ROUTES
+from services.disputes.routes import ROUTES as DISPUTE_ROUTES
 from services.logs import configure_logging
 from services.negotiation.routes import ROUTES as NEGOTIATION_ROUTES
 from services.payments.gateway import StripeLibraryGateway, provide_gateway
 from services.payments.routes import ROUTES as PAYMENT_ROUTES
 from services.planning.routes import ROUTES as PLANNING_ROUTES
+from services.reports.routes import ROUTES as REPORT_ROUTES
 from services.settings import Settings
+from services.tracking import rules_clicks
+from services.tracking.redirect import REDIRECT_ROUTES, ClickRecorder, LinkCache
+from services.tracking.routes import ROUTES as CONVERSION_ROUTES
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
+    deals.LINKS.base_url = settings.public_base_url
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -40,9 +48,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         app.state.gateway = StripeLibraryGateway(settings)
+        app.state.clicks = ClickRecorder(app.state.pool)
+        app.state.clicks.start()
         try:
             yield
         finally:
+            await app.state.clicks.stop()
             await app.state.gateway.close()
             await app.state.pool.close()
 
@@ -57,6 +68,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *NEGOTIATION_ROUTES,
             *DEAL_ROUTES,
             *PAYMENT_ROUTES,
+            *DELIVERY_ROUTES,
+            *DISPUTE_ROUTES,
+            *CONVERSION_ROUTES,
+            *REPORT_ROUTES,
+            *REDIRECT_ROUTES,
         ],
         middleware=[
             DefineMiddleware(
@@ -92,5 +108,8 @@ def _initial_state(settings: Settings) -> State:
             "settings": settings,
             "schema_head": database.head_revision(),
             "request_limiter": FixedWindowLimiter(settings.request_limit_per_minute),
+            "click_limiter": FixedWindowLimiter(settings.click_limit_per_minute),
+            "tracking_links": LinkCache(),
+            "visitor_key": rules_clicks.visitor_key(settings.jwt_secret),
         }
     )

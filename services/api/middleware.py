@@ -10,6 +10,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("kolmarket.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Followed tracking links are too many to log one by one (each is a row in `clicks`); their
+# failures are logged like any other request.
+QUIET_PREFIXES = ("/t/",)
 
 
 def _incoming_id(scope: Scope) -> str:
@@ -43,13 +46,14 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request_handled",
-                method=scope["method"],
-                path=scope["path"],
-                status=status["code"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            if status["code"] >= 400 or not scope["path"].startswith(QUIET_PREFIXES):
+                log.info(
+                    "request_handled",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status["code"],
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
             structlog.contextvars.clear_contextvars()
 
     return middleware

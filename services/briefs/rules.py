@@ -15,7 +15,8 @@ ALLOWED: dict[BriefStatus, frozenset[BriefStatus]] = {
     BriefStatus.CLOSED: frozenset({BriefStatus.CANCELLED}),
     BriefStatus.CANCELLED: frozenset(),
 }
-# What an open brief may still change: its budget, upwards only.
+# What an open brief may still change: its budget, upwards only. Everything else, the
+# delivery policy included, stays as the KOLs who applied read it.
 EDITABLE_WHILE_OPEN = frozenset({"budget"})
 
 

@@ -14,6 +14,7 @@ from contracts.briefs import (
     BriefPatch,
     BriefStatus,
     CommissionOffer,
+    DeliveryPolicy,
     Goals,
     Product,
     Timeline,
@@ -60,6 +61,13 @@ def spec_of(row: asyncpg.Record) -> BriefIn:
         ),
         visibility=Visibility(row["visibility"]),
         max_counter_rounds=row["max_counter_rounds"],
+        delivery=DeliveryPolicy(
+            review_days=row["review_days"],
+            min_live_days=row["min_live_days"],
+            payout_hold_days=row["payout_hold_days"],
+            return_days=row["return_days"],
+            click_required=row["click_required"],
+        ),
     )
 
 
@@ -104,6 +112,11 @@ def _values(spec: BriefIn) -> tuple[Any, ...]:
         spec.commission.attribution_days,
         str(spec.visibility),
         spec.max_counter_rounds,
+        spec.delivery.review_days,
+        spec.delivery.min_live_days,
+        spec.delivery.payout_hold_days,
+        spec.delivery.return_days,
+        spec.delivery.click_required,
     )
 
 

@@ -11,12 +11,20 @@ from contracts.common import TIER_FLOORS
 from contracts.kols import AgeBand, Gender, KolSearch, SearchSort, SortOrder
 from services.catalog.rules import SORT_COLUMNS, ranks_by_categories, resolve_order
 
-FIND_KOL = "SELECT * FROM kols WHERE id = $1"
+# A profile reads with `payout_ready`: the KOL's payout account may receive payouts.
+FIND_KOL = """
+    SELECT k.*,
+        EXISTS (SELECT 1 FROM payout_accounts p WHERE p.kol_id = k.id AND p.payouts_enabled)
+        AS payout_ready
+    FROM kols k WHERE k.id = $1
+"""
 UPDATE_PROFILE = """
-    UPDATE kols SET display_name = $2, bio = $3, region = $4, languages = $5,
+    UPDATE kols AS k SET display_name = $2, bio = $3, region = $4, languages = $5,
         categories = $6, contact_preferences = $7, updated_at = now()
-    WHERE id = $1
-    RETURNING *
+    WHERE k.id = $1
+    RETURNING k.*,
+        EXISTS (SELECT 1 FROM payout_accounts p WHERE p.kol_id = k.id AND p.payouts_enabled)
+        AS payout_ready
 """
 
 LIST_ACCOUNTS = "SELECT * FROM kol_accounts WHERE kol_id = $1 ORDER BY followers DESC, id"

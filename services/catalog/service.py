@@ -354,6 +354,7 @@ def _kol_out(row: asyncpg.Record, accounts: list[asyncpg.Record]) -> KolOut:
         categories=row["categories"],
         contact_preferences=msgspec.convert(row["contact_preferences"], ContactPreferences),
         accounts=[_account_out(a) for a in accounts],
+        payout_ready=row["payout_ready"],
         updated_at=row["updated_at"],
     )
 

@@ -21,13 +21,22 @@ INSERT_DEAL = f"""
     RETURNING {DEAL_FIELDS}
 """
 
+# Each deal's tracking link is made with it, pointing at its brief's product page.
+INSERT_TRACKING_LINK = """
+    INSERT INTO tracking_links (code, deal_id, merchant_id, destination)
+    SELECT $1, $2, b.merchant_id, b.product_url FROM briefs b WHERE b.id = $3
+    RETURNING code
+"""
+
 # A merchant (or its partner) passes its merchant id as $2, a KOL its KOL id as $3.
 FIND_DEAL = f"""
-    SELECT {DEAL_FIELDS} FROM deals d
+    SELECT {DEAL_FIELDS}, t.code AS tracking_code
+    FROM deals d JOIN tracking_links t ON t.deal_id = d.id
     WHERE d.id = $1 AND (d.merchant_id = $2 OR d.kol_id = $3)
 """
 LIST_DEALS = f"""
-    SELECT {DEAL_FIELDS} FROM deals d
+    SELECT {DEAL_FIELDS}, t.code AS tracking_code
+    FROM deals d JOIN tracking_links t ON t.deal_id = d.id
     WHERE (d.merchant_id = $1 OR d.kol_id = $2)
       AND ($3::text IS NULL OR d.status = $3)
       AND ($4::uuid IS NULL OR d.brief_id = $4)

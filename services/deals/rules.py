@@ -1,6 +1,8 @@
-"""Pure rules of deals: the terms frozen at acceptance, and their fingerprint."""
+"""Pure rules of deals: the terms frozen at acceptance, their fingerprint, and the deal's
+tracking link."""
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -55,3 +57,12 @@ def canonical_json(terms: DealTerms) -> bytes:
 def fingerprint(terms: DealTerms) -> str:
     """SHA-256 (hex) of the canonical JSON of `terms`."""
     return hashlib.sha256(canonical_json(terms)).hexdigest()
+
+
+def new_tracking_code() -> str:
+    """12 URL-safe characters (72 random bits): a deal's tracking code."""
+    return secrets.token_urlsafe(9)
+
+
+def tracking_url(base_url: str, code: str) -> str:
+    return f"{base_url.rstrip('/')}/t/{code}"

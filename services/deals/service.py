@@ -1,7 +1,10 @@
 """Use cases of deals so far: made when an offer is accepted, then read by both sides and
 the merchant's partners (funding and delivery follow)."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -15,11 +18,25 @@ from services import events, pagination
 from services.api.auth import Caller
 from services.deals import queries, rules
 from services.errors import Conflict, NotFound
+from services.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 
-def deal_out(row: asyncpg.Record) -> DealOut:
+@dataclass(slots=True)
+class TrackingLinks:
+    """Where deals' tracking links point: the public base URL, set by the app factory."""
+
+    base_url: str = Settings().public_base_url
+
+    def url(self, code: str) -> str:
+        return rules.tracking_url(self.base_url, code)
+
+
+LINKS = TrackingLinks()
+
+
+def deal_out(row: Mapping[str, Any]) -> DealOut:
     return DealOut(
         id=row["id"],
         offer_id=row["offer_id"],
@@ -32,6 +49,8 @@ def deal_out(row: asyncpg.Record) -> DealOut:
         merchant_accepted_at=row["merchant_accepted_at"],
         kol_accepted_at=row["kol_accepted_at"],
         created_at=row["created_at"],
+        tracking_code=row["tracking_code"],
+        tracking_url=LINKS.url(row["tracking_code"]),
     )
 
 
@@ -76,7 +95,8 @@ async def open_deal(
     """Make the deal of an accepted revision, inside the acceptance's transaction.
 
     Proposing a revision is accepting it, so the proposer accepted when it proposed and the
-    other side accepted now. A second deal for the same offer is refused by the database."""
+    other side accepted now. A second deal for the same offer is refused by the database.
+    The deal's tracking link is made with it, pointing at the brief's product page."""
     frozen = rules.frozen_terms(acceptance, terms, numbers)
     digest = rules.fingerprint(frozen)
     by_merchant = acceptance.accepted_by is Side.MERCHANT
@@ -93,7 +113,10 @@ async def open_deal(
     )
     if row is None:
         raise Conflict("this offer already has a deal")
-    deal = deal_out(row)
+    code = await conn.fetchval(
+        queries.INSERT_TRACKING_LINK, rules.new_tracking_code(), row["id"], row["brief_id"]
+    )
+    deal = deal_out(dict(row, tracking_code=code))
     await events.append(
         conn,
         _created(deal, frozen),

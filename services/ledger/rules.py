@@ -127,3 +127,9 @@ def commission(
 def settlement(merchant_id: UUID, currency: str, amount: int) -> list[Line]:
     """The merchant's charge for accrued commissions arrives at Stripe."""
     return [Line(clearing(currency), amount), Line(receivable(merchant_id, currency), -amount)]
+
+
+def clawback(deal_id: UUID, kol_id: UUID, currency: str, amount: int) -> list[Line]:
+    """A dispute takes back part of a released creator fee not yet paid out: what the KOL is
+    owed returns to the deal's escrow, from where it is refunded to the merchant."""
+    return [Line(payable(kol_id, currency), amount), Line(escrow(deal_id, currency), -amount)]

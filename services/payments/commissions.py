@@ -8,6 +8,8 @@ id and attempt number, so a crash between Stripe's answer and our commit replays
 charge, while a retry after a recorded decline is a new charge.
 """
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -24,6 +26,11 @@ from services.payments.gateway import StripeGateway
 from services.payments.payouts import refresh_account
 
 log = structlog.get_logger(__name__)
+# The orders behind a commission are paid once the KOL's share of it is transferred.
+CONVERSIONS_PAID = """
+    UPDATE conversions SET status = 'paid', decided_at = now()
+    WHERE accrual_id = any($1::uuid[]) AND status = 'approved'
+"""
 
 
 async def save_payment_method(
@@ -53,7 +60,7 @@ async def save_payment_method(
 
 
 async def accrue_commission(
-    conn: asyncpg.Connection, deal: asyncpg.Record, amount: int, platform_cut: int
+    conn: asyncpg.Connection, deal: Mapping[str, Any], amount: int, platform_cut: int
 ) -> UUID:
     """Record a commission on `deal` (id, merchant_id, kol_id, currency) inside the caller's
     transaction: the merchant owes `amount`, the KOL earns it less `platform_cut`."""
@@ -149,6 +156,7 @@ async def transfer_shares(
             }
             transfer = await gateway.create_transfer(params, rules.commission_key(share["id"]))
             await conn.execute(queries.SHARE_TRANSFERRED, share["id"], transfer.id)
+            await conn.execute(CONVERSIONS_PAID, [share["id"]])
             lines = ledger_rules.payout(share["kol_id"], share["currency"], share["share"])
             await ledger.post(
                 conn,

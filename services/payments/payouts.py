@@ -26,6 +26,7 @@ from contracts.payments import (
     PayoutAccountIn,
     PayoutAccountOut,
     PayoutOut,
+    PayoutStatus,
 )
 from services import events, jobs
 from services.errors import Conflict, NotFound
@@ -119,6 +120,11 @@ async def release_deal(
         if await conn.fetchrow(queries.PAYOUT_OF_DEAL, deal_id) is not None:
             raise Conflict("this deal was already released")
         kol_id, currency, fee = deal["kol_id"], deal["currency"], deal["creator_fee"]
+        # A refund decided in a dispute before approval came out of the creator's fee.
+        held = await ledger.balance(conn, ledger_rules.escrow(deal_id, currency))
+        fee = min(fee, held - deal["platform_fee"])
+        if fee <= 0:
+            raise Conflict("escrow holds nothing left for the creator")
         lines = ledger_rules.release(deal_id, kol_id, currency, fee, deal["platform_fee"])
         await ledger.post(conn, EntryKind.RELEASE, lines, deal_id=deal_id, memo="approved")
         due_at = rules.payout_due(now, deal["payout_hold_days"])
@@ -231,6 +237,64 @@ async def _pause(conn: asyncpg.Connection, payout: asyncpg.Record) -> None:
     await events.append(
         conn, paused, aggregate_id=payout["id"], merchant_id=None, kol_id=paused.kol_id
     )
+
+
+async def lock_unpaid_payout(conn: asyncpg.Connection, deal_id: UUID) -> asyncpg.Record | None:
+    """The deal's payout if it is still to be paid (scheduled or paused), locked."""
+    found = await conn.fetchrow(queries.PAYOUT_OF_DEAL, deal_id)
+    if found is None:
+        return None
+    payout = await conn.fetchrow(queries.LOCK_PAYOUT, found["id"])
+    unpaid = (PayoutStatus.SCHEDULED, PayoutStatus.PAUSED)
+    return payout if payout is not None and payout["status"] in unpaid else None
+
+
+async def pause_for_dispute(conn: asyncpg.Connection, deal_id: UUID) -> bool:
+    """A dispute opened on the deal holds its scheduled payout; True when one was paused."""
+    payout = await lock_unpaid_payout(conn, deal_id)
+    if payout is None or payout["status"] != PayoutStatus.SCHEDULED:
+        return False
+    await _pause(conn, payout)
+    return True
+
+
+async def resume_after_dispute(
+    conn: asyncpg.Connection, deal_id: UUID, merchant_id: UUID, now: datetime
+) -> PayoutOut | None:
+    """The dispute is over: a paused payout is scheduled again for its promised date (or now,
+    when that has passed), and a job pays it then."""
+    payout = await lock_unpaid_payout(conn, deal_id)
+    if payout is None or payout["status"] != PayoutStatus.PAUSED:
+        return None
+    row = await conn.fetchrow(queries.PAYOUT_RESUMED, payout["id"])
+    due_at = max(row["due_at"], now)
+    scheduled = PayoutScheduled(
+        payout_id=row["id"], deal_id=deal_id, kol_id=row["kol_id"], amount=row["amount"],
+        currency=row["currency"], due_at=row["due_at"],
+    )  # fmt: skip
+    await events.append(
+        conn, scheduled, aggregate_id=row["id"], merchant_id=merchant_id, kol_id=row["kol_id"]
+    )
+    try:
+        async with conn.transaction():
+            await jobs.defer(
+                conn, PAY_OUT_TASK, {"payout_id": str(row["id"])},
+                queueing_lock=f"payout-{row['id']}", scheduled_at=due_at,
+            )  # fmt: skip
+    except asyncpg.UniqueViolationError:
+        pass  # the job deferred at release still waits for the due date and will pay it
+    log.info("payout_resumed", deal_id=str(deal_id), payout_id=str(row["id"]))
+    return views.payout_out(row, now)
+
+
+async def reduce_for_clawback(
+    conn: asyncpg.Connection, payout: asyncpg.Record, amount: int
+) -> asyncpg.Record:
+    """Lower an unpaid payout by what a dispute took back; at zero it is cancelled."""
+    row = await conn.fetchrow(queries.PAYOUT_REDUCED, payout["id"], amount)
+    if row is None:
+        raise Conflict("the payout is no longer unpaid or is smaller than the clawback")
+    return row
 
 
 async def pay_due(conn: asyncpg.Connection, gateway: StripeGateway, limit: int = 100) -> int:

@@ -91,7 +91,7 @@ DUE_PAYOUTS = """
 """
 OVERDUE_PAYOUTS = f"""
     SELECT {PAYOUT_COLUMNS} FROM payouts p
-    WHERE p.status <> 'paid' AND p.due_at < $1 ORDER BY p.due_at, p.id LIMIT $2
+    WHERE p.status IN ('scheduled', 'paused') AND p.due_at < $1 ORDER BY p.due_at, p.id LIMIT $2
 """
 PAYOUT_PAID = """
     UPDATE payouts SET status = 'paid', transfer_id = $2, paid_at = now(),
@@ -198,4 +198,16 @@ MERCHANTS_TO_SETTLE = """
     UNION
     SELECT merchant_id, currency FROM commission_settlements WHERE status <> 'paid'
     LIMIT $1
+"""
+PAYOUT_RESUMED = f"""
+    UPDATE payouts p SET status = 'scheduled', updated_at = now()
+    WHERE p.id = $1 AND p.status = 'paused'
+    RETURNING {PAYOUT_COLUMNS}
+"""
+# A dispute's clawback lowers an unpaid payout; one brought to zero is cancelled.
+PAYOUT_REDUCED = f"""
+    UPDATE payouts p SET amount = amount - $2, updated_at = now(),
+        status = CASE WHEN amount - $2 = 0 THEN 'cancelled' ELSE status END
+    WHERE p.id = $1 AND p.status IN ('scheduled', 'paused') AND amount >= $2
+    RETURNING {PAYOUT_COLUMNS}
 """

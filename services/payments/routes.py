@@ -6,7 +6,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK
 
 from contracts.deals import DealOut
 from contracts.payments import (
@@ -18,8 +18,6 @@ from contracts.payments import (
     PayoutAccountIn,
     PayoutAccountOut,
     PayoutPage,
-    RefundIn,
-    RefundOut,
     SettlementPage,
     WebhookAck,
 )
@@ -61,19 +59,6 @@ class DealMoneyController(Controller):
         self, caller: CurrentCaller, deal_id: FromPath[UUID], db: DB, gateway: Gateway
     ) -> DealOut:
         return await service.cancel(db, gateway, caller, deal_id)
-
-    @post(
-        "/refunds",
-        guards=[allow("operator")],
-        status_code=HTTP_201_CREATED,
-        operation_id="refundDealPart",
-        summary="Operator's decision in a dispute: refund part of the escrow to the merchant",
-        responses=problem_responses(401, 403, 404, 409, 422),
-    )
-    async def refund(
-        self, deal_id: FromPath[UUID], data: JSONBody[RefundIn], db: DB, gateway: Gateway
-    ) -> RefundOut:
-        return await service.refund_part(db, gateway, deal_id, data.amount)
 
     @get(
         "/statement",

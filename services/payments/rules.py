@@ -12,7 +12,6 @@ CANCELLABLE = frozenset({DealStatus.AWAITING_FUNDING, DealStatus.FUNDED})
 FUNDABLE = DealStatus.AWAITING_FUNDING
 CLOSED_TO_PAYMENT = frozenset({DealStatus.CANCELLED, DealStatus.REFUNDED})
 RELEASABLE = DealStatus.APPROVED
-PARTLY_REFUNDABLE = DealStatus.DISPUTED
 # Transfers smaller than this (minor units) wait until the KOL's due payouts add up to it.
 MINIMUM_PAYOUT = 1_000
 
@@ -51,8 +50,12 @@ def below_minimum(due_total: int) -> bool:
     return due_total < MINIMUM_PAYOUT
 
 
+UNPAID = frozenset({"scheduled", "paused"})
+
+
 def is_overdue(status: str, due_at: datetime, now: datetime) -> bool:
-    return status != "paid" and due_at < now
+    """Still owed to the KOL after its due date (a cancelled payout is owed nothing)."""
+    return status in UNPAID and due_at < now
 
 
 def stripe_currency(currency: str) -> str:

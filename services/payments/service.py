@@ -1,5 +1,5 @@
 """Use cases of a deal's money on the merchant's side: fund, cancel (with a full refund before
-delivery), an operator's partial refund in a dispute, and the deal's statement.
+delivery), the refund path an operator's dispute decision uses, and the deal's statement.
 
 Each is one transaction holding the deal's row lock; the Stripe call happens inside it, with
 an idempotency key derived from our ids, so a retry after a crash between Stripe's answer and
@@ -19,7 +19,7 @@ from contracts.payments import DealStatement, FundingOut, FundingStatus, RefundO
 from services import events
 from services.api.auth import Caller
 from services.deals import service as deals
-from services.errors import Conflict, Invalid, NotFound
+from services.errors import Conflict, NotFound
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
 from services.payments import queries, rules, views
@@ -92,7 +92,7 @@ async def cancel(
         else:
             held = await ledger.balance(conn, ledger_rules.escrow(deal_id, deal["currency"]))
             if held > 0:
-                await _refund(conn, gateway, deal, held, "cancelled")
+                await refund(conn, gateway, deal, held, "cancelled")
             await _move(conn, deal_id, DealStatus.FUNDED, DealStatus.REFUNDED)
     log.info("deal_cancelled", deal_id=str(deal_id))
     return await deals.get(conn, caller, deal_id)
@@ -111,40 +111,26 @@ async def _cancel_payment(conn: asyncpg.Connection, gateway: StripeGateway, deal
         ) from None
 
 
-async def refund_part(
-    conn: asyncpg.Connection, gateway: StripeGateway, deal_id: UUID, amount: int
-) -> RefundOut:
-    """An operator's decision in a dispute: part of the escrow goes back to the merchant."""
-    async with conn.transaction():
-        deal = await conn.fetchrow(queries.LOCK_DEAL, deal_id)
-        if deal is None:
-            raise NotFound("deal", deal_id)
-        if deal["status"] != rules.PARTLY_REFUNDABLE:
-            raise Conflict("a partial refund is decided in a dispute")
-        held = await ledger.balance(conn, ledger_rules.escrow(deal_id, deal["currency"]))
-        if amount > held:
-            raise Invalid("amount", f"amount must be at most {held} (what escrow holds)")
-        return await _refund(conn, gateway, deal, amount, "dispute")
-
-
-async def _refund(
+async def refund(
     conn: asyncpg.Connection,
     gateway: StripeGateway,
     deal: asyncpg.Record,
     amount: int,
     reason: str,
 ) -> RefundOut:
+    """Give `amount` of the deal's escrow back to the merchant's card, inside the caller's
+    transaction holding the deal's lock (a cancellation, or an operator's dispute decision)."""
     deal_id = deal["id"]
     funding = await conn.fetchrow(queries.FIND_FUNDING, deal_id)
     number = await conn.fetchval(queries.COUNT_REFUNDS, deal_id) + 1
     params = {"payment_intent": funding["payment_intent_id"], "amount": amount}
     params["metadata"] = {"deal_id": str(deal_id), "reason": reason}
-    refund = await gateway.create_refund(params, rules.refund_key(deal_id, number))
-    row = await conn.fetchrow(queries.INSERT_REFUND, deal_id, amount, refund.id, reason)
+    made = await gateway.create_refund(params, rules.refund_key(deal_id, number))
+    row = await conn.fetchrow(queries.INSERT_REFUND, deal_id, amount, made.id, reason)
     currency = deal["currency"]
     await ledger.post(
         conn, EntryKind.REFUND, ledger_rules.refund(deal_id, currency, amount), deal_id=deal_id,
-        memo=f"refund {refund.id} ({reason})",
+        memo=f"refund {made.id} ({reason})",
     )  # fmt: skip
     refunded = DealRefunded(
         deal_id=deal_id,
@@ -152,7 +138,7 @@ async def _refund(
         amount=amount,
         currency=currency,
         full=reason == "cancelled",
-        stripe_refund_id=refund.id,
+        stripe_refund_id=made.id,
     )
     await events.append(conn, refunded, aggregate_id=deal_id, merchant_id=deal["merchant_id"])
     log.info("deal_refunded", deal_id=str(deal_id), amount=amount, reason=reason)

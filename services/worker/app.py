@@ -10,17 +10,21 @@ import procrastinate
 
 from services import database
 from services.accounts.jobs import blueprint as accounts_jobs
+from services.delivery.jobs import blueprint as delivery_jobs
 from services.negotiation.jobs import blueprint as negotiation_jobs
 from services.payments.gateway import StripeLibraryGateway
 from services.payments.jobs import blueprint as payments_jobs
 from services.planning.jobs import blueprint as planning_jobs
 from services.settings import Settings
+from services.tracking.jobs import blueprint as tracking_jobs
 
 BLUEPRINTS = {
     "accounts": accounts_jobs,
     "planning": planning_jobs,
     "negotiation": negotiation_jobs,
     "payments": payments_jobs,
+    "delivery": delivery_jobs,
+    "tracking": tracking_jobs,
 }
 
 

@@ -14,7 +14,13 @@ from services.accounts.service import ensure_operator
 from services.api.auth import PUBLIC
 from tests.helpers import Client, api_key, kol, login, merchant, unique_email
 
-ALL_SCOPES = ("conversions:write", "deals:read", "reports:read", "webhooks:manage")
+ALL_SCOPES = (
+    "conversions:write",
+    "deals:read",
+    "deals:write",
+    "reports:read",
+    "webhooks:manage",
+)
 PUBLIC_PREFIXES = ("/health", "/docs", "/static/", "/t/")
 
 

@@ -18,6 +18,7 @@ def test_every_variable_is_read_and_typed() -> None:
             "CORS_ORIGINS": "https://a.example, https://b.example",
             "JWT_SECRET": "s" * 40,
             "LOGIN_LIMIT_PER_IP": "5",
+            "CLICK_LIMIT_PER_MINUTE": "30",
             "STRIPE_API_KEY": "sk_test_x",
         }
     )
@@ -25,6 +26,7 @@ def test_every_variable_is_read_and_typed() -> None:
     assert settings.port == 9000
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.login_limit_per_ip == 5
+    assert settings.click_limit_per_minute == 30
     assert settings.jwt_secret == "s" * 40
 
 
@@ -32,6 +34,7 @@ def test_defaults_and_a_random_secret_without_configuration() -> None:
     first, second = Settings.from_env({}), Settings.from_env({})
     assert first.database_url is None
     assert first.port == 8000
+    assert first.click_limit_per_minute == 120
     assert len(first.jwt_secret) >= 40
     assert first.jwt_secret != second.jwt_secret
 

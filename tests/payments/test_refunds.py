@@ -104,37 +104,3 @@ async def test_delivered_deal_cannot_be_cancelled(
 
     assert refused.status_code == 409
     assert await deal_status(db, deal["id"]) == "content_submitted"
-
-
-async def test_operator_refunds_part_of_escrow_in_a_dispute(
-    pay_client: Client, sides: Sides, stripe_api: stripe.StripeClient, inbox: Inbox, db
-) -> None:
-    deal = await funded_deal(pay_client, stripe_api, inbox, sides.merchant, sides.kol)
-    operator = await _operator(pay_client, db)
-    url = f"/v1/deals/{deal['id']}/refunds"
-    paid = deal["terms"]["merchant_pays"]
-
-    before_dispute = await pay_client.post(url, json={"amount": 100}, headers=operator.headers)
-    await set_deal_status(db, deal["id"], "disputed")
-    too_much = await pay_client.post(url, json={"amount": paid + 1}, headers=operator.headers)
-    part = await pay_client.post(url, json={"amount": 20_000}, headers=operator.headers)
-    by_merchant = await pay_client.post(url, json={"amount": 1}, headers=sides.merchant.headers)
-
-    assert before_dispute.status_code == 409
-    assert too_much.status_code == 422
-    assert (part.status_code, part.json()["amount"], part.json()["reason"]) == (
-        201,
-        20_000,
-        "dispute",
-    )
-    assert by_merchant.status_code == 403
-    statement = (
-        await pay_client.get(f"/v1/deals/{deal['id']}/statement", headers=sides.kol.headers)
-    ).json()
-    assert (statement["refunded"], statement["in_escrow"]) == (20_000, paid - 20_000)
-    refund = await stripe_api.v1.refunds.retrieve_async(part.json()["stripe_refund_id"])
-    assert (refund.amount, refund.metadata["deal_id"]) == (20_000, deal["id"])
-    assert (
-        await db.fetchval("SELECT count(*) FROM refunds WHERE deal_id = $1", uuid.UUID(deal["id"]))
-        == 1
-    )

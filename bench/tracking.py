@@ -1,0 +1,265 @@
+"""Tracking throughput: buyers following a deal's tracking link (`GET /t/{code}`).
+
+.venv/bin/python -m bench.tracking [--clients 32] [--seconds 5]
+
+The app runs in this process and is driven through its ASGI interface on the same event loop
+(the whole HTTP app: middleware, routing, handler, click recording), by a small client that
+only builds the request and collects the answer, so the figures are the app's and not an HTTP
+client's. The database is a scratch one. Each phase is one `async def` taking the app and
+what the earlier phases made.
+"""
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from litestar import Litestar
+
+from bench.support import percentiles, row, scratch_database
+from services.api.app import create_app
+from services.settings import Settings
+
+PASSWORD = "bench password 42"
+BROWSERS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Mobile/15E148 Instagram 340.0.2.21.109",
+    "Mozilla/5.0 (Linux; Android 13; V2219A) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
+    "Chrome/116.0.0.0 Mobile Safari/537.36 MicroMessenger/8.0.47.2560 WeChat/arm64 Weixin",
+)
+REFERRERS = ("https://www.instagram.com/", "https://t.co/", "https://www.douyin.com/", "")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class AsgiClient:
+    """Calls the app's ASGI interface directly; one client address per request if asked."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.app = app
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        address: str = "127.0.0.1",
+    ) -> Answer:
+        raw = b"" if body is None else json.dumps(body).encode()
+        pairs = [(b"host", b"bench.local")]
+        pairs += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        if raw:
+            pairs += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(raw))]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": pairs,
+            "client": (address, 50_000),
+            "server": ("bench.local", 80),
+            "state": {},
+        }
+        answer = Answer(status=0)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer.status = message["status"]
+                answer.headers = {k.decode(): v.decode() for k, v in message["headers"]}
+            elif message["type"] == "http.response.body":
+                answer.body += message.get("body", b"")
+
+        await self.app(scope, receive, send)  # type: ignore[arg-type]
+        return answer
+
+
+async def _account(client: AsgiClient, role: str, **extra: str) -> dict[str, str]:
+    email = f"bench-{role}-{time.time_ns()}@example.com"
+    body = {"email": email, "password": PASSWORD, "role": role, **extra}
+    registered = await client.request("POST", "/v1/auth/register", body=body)
+    assert registered.status == 201, registered.body
+    login = {"email": email, "password": PASSWORD}
+    token = (await client.request("POST", "/v1/auth/token", body=login)).json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    me = (await client.request("GET", "/v1/me", headers=bearer)).json()
+    return {**bearer, "kol_id": me.get("kol_id") or ""}
+
+
+def _brief() -> dict[str, Any]:
+    soon = datetime.now(UTC) + timedelta(days=7)
+    return {
+        "title": "Bench serum launch",
+        "description": "Short videos of the morning routine.",
+        "product": {
+            "name": "Glow serum",
+            "url": "https://shop.example.com/glow?utm_source=kol",
+            "category": "skincare",
+            "average_order_value": 4_999,
+        },
+        "goals": {"reach": 200_000, "conversions": 500},
+        "budget": 1_000_000,
+        "currency": "USD",
+        "platforms": ["tiktok"],
+        "tiers": ["micro"],
+        "deliverables": ["short_video"],
+        "timeline": {
+            "apply_by": soon.isoformat(),
+            "posting_from": (date.today() + timedelta(days=10)).isoformat(),
+            "posting_until": (date.today() + timedelta(days=40)).isoformat(),
+        },
+        "commission": {"commission_bp": 1_500, "attribution_days": 30},
+        "visibility": "open",
+    }
+
+
+def _terms() -> dict[str, Any]:
+    return {
+        "fixed_fee": 50_000,
+        "currency": "USD",
+        "commission_bp": 1_500,
+        "deliverables": [
+            {
+                "kind": "short_video",
+                "platform": "tiktok",
+                "count": 1,
+                "due_by": (date.today() + timedelta(days=15)).isoformat(),
+            }
+        ],
+        "usage_rights": {"scope": "organic", "days": 90},
+        "exclusivity_days": 14,
+        "expires_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+    }
+
+
+async def make_deal(client: AsgiClient) -> dict[str, Any]:
+    """One deal made through the API: a brief, an invitation, the KOL's acceptance."""
+    owner = await _account(client, "merchant", merchant_name="Bench shop")
+    creator = await _account(client, "kol", display_name="Bench creator")
+    kol_id = creator.pop("kol_id")
+    owner.pop("kol_id")
+    brief = (await client.request("POST", "/v1/briefs", headers=owner, body=_brief())).json()
+    await client.request("POST", f"/v1/briefs/{brief['id']}/publish", headers=owner)
+    invitation = {"kol_id": kol_id, "terms": _terms()}
+    offer = await client.request(
+        "POST", f"/v1/briefs/{brief['id']}/offers", headers=owner, body=invitation
+    )
+    assert offer.status == 201, offer.body
+    accepted = await client.request(
+        "POST", f"/v1/offers/{offer.json()['id']}/accept", headers=creator, body={"revision": 1}
+    )
+    assert accepted.status == 200, accepted.body
+    deal: dict[str, Any] = accepted.json()
+    return deal
+
+
+def _visitors() -> Iterator[tuple[str, str, str]]:
+    """Browser user agents and referrers from a thousand addresses, round and round."""
+    addresses = [f"198.51.{i // 250}.{i % 250 + 1}" for i in range(1_000)]
+    return itertools.cycle(
+        zip(addresses, itertools.cycle(BROWSERS), itertools.cycle(REFERRERS), strict=False)
+    )
+
+
+async def redirects(
+    app: Litestar, deal: dict[str, Any], clients: int, seconds: float
+) -> dict[str, float]:
+    """`clients` buyers follow the deal's link back to back for `seconds`."""
+    client, path = AsgiClient(app), f"/t/{deal['tracking_code']}"
+    visitors, samples = _visitors(), []
+    deadline = time.perf_counter() + seconds
+
+    async def buyer() -> None:
+        while time.perf_counter() < deadline:
+            address, agent, referrer = next(visitors)
+            headers = {"user-agent": agent, **({"referer": referrer} if referrer else {})}
+            started = time.perf_counter()
+            answer = await client.request("GET", path, headers=headers, address=address)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert answer.status == 302, answer.body
+
+    started = time.perf_counter()
+    await asyncio.gather(*(buyer() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    await app.state.clicks.flush()
+    async with app.state.pool.acquire() as conn:
+        clicks = await conn.fetchval(
+            "SELECT count(*) FROM clicks WHERE deal_id = $1::uuid", deal["id"]
+        )
+    return {"redirects": len(samples), "per_second": len(samples) / elapsed, "clicks": clicks} | {
+        f"{k}_ms": v for k, v in percentiles(samples).items()
+    }
+
+
+async def run(url: str, clients: int, seconds: float) -> None:
+    settings = Settings(
+        database_url=url,
+        jwt_secret="bench-" + "s" * 40,
+        log_level="INFO",
+        log_format="json",
+        register_limit_per_ip=10**9,
+        login_limit_per_ip=10**9,
+        click_limit_per_minute=10**9,
+    )
+    app = create_app(settings)
+    async with app.lifespan():
+        client = AsgiClient(app)
+        deal = await make_deal(client)
+        await redirects(app, deal, clients, 0.5)  # warm-up
+        async with app.state.pool.acquire() as conn:
+            await conn.execute("DELETE FROM clicks")
+        result = await redirects(app, deal, clients, seconds)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} (shared)")
+    print(
+        f"redirects ({clients} concurrent clients, {seconds:.0f} s): "
+        f"{result['per_second']:8.1f} redirects/s, {result['redirects']:.0f} redirects, "
+        f"{result['clicks']:.0f} clicks stored"
+    )
+    print(row("redirect latency", {k[:-3]: v for k, v in result.items() if k.endswith("_ms")}))
+    if result["clicks"] != result["redirects"]:
+        raise SystemExit("clicks stored differ from redirects made")
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    with scratch_database() as url:
+        asyncio.run(run(url, args.clients, args.seconds))
+
+
+if __name__ == "__main__":
+    main()

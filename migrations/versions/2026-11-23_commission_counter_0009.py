@@ -1,0 +1,47 @@
+"""Conversions at partner volume: a running total of each deal's counted commission, so the
+deal's cap is checked against one locked row instead of a sum over its conversions; and the
+conversions log written without per-row foreign-key checks.
+
+Every conversion's deal and merchant come from rows the recording transaction has just read
+and locked, so the per-row foreign-key triggers (a lookup each, a thousand per batch) bought
+no safety; deals and merchants are never deleted. The accrual index only covers booked rows.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-23
+"""
+
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(
+        "ALTER TABLE deals ADD COLUMN commission_counted bigint NOT NULL DEFAULT 0 "
+        "CHECK (commission_counted >= 0)"
+    )
+    op.execute("ALTER TABLE conversions DROP CONSTRAINT conversions_deal_id_fkey")
+    op.execute("ALTER TABLE conversions DROP CONSTRAINT conversions_merchant_id_fkey")
+    op.execute("DROP INDEX conversions_accrual_idx")
+    op.execute(
+        "CREATE INDEX conversions_accrual_idx ON conversions (accrual_id) "
+        "WHERE accrual_id IS NOT NULL"
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP INDEX conversions_accrual_idx")
+    op.execute("CREATE INDEX conversions_accrual_idx ON conversions (accrual_id)")
+    op.execute(
+        "ALTER TABLE conversions ADD CONSTRAINT conversions_merchant_id_fkey "
+        "FOREIGN KEY (merchant_id) REFERENCES merchants (id)"
+    )
+    op.execute(
+        "ALTER TABLE conversions ADD CONSTRAINT conversions_deal_id_fkey "
+        "FOREIGN KEY (deal_id) REFERENCES deals (id)"
+    )
+    op.execute("ALTER TABLE deals DROP COLUMN commission_counted")

@@ -1,0 +1,30 @@
+"""Background jobs of delivery: every five minutes, submissions whose review window ended are
+approved (releasing the deals they complete), and paid deals past their attribution window
+close."""
+
+from datetime import UTC, datetime
+
+import procrastinate
+import structlog
+
+from services.delivery import service
+
+blueprint = procrastinate.Blueprint()
+log = structlog.get_logger(__name__)
+
+
+@blueprint.periodic(cron="*/5 * * * *")
+@blueprint.task(
+    name="approve_overdue",
+    pass_context=True,
+    queueing_lock="approve_overdue",
+    retry=procrastinate.RetryStrategy(max_attempts=5, wait=5),
+)
+async def approve_overdue(context: procrastinate.JobContext, timestamp: int) -> int:
+    """Approve overdue submissions and close attributed deals; returns how many approved."""
+    now = datetime.now(UTC)
+    async with context.additional_context["pool"].acquire() as conn:
+        approved = await service.approve_overdue(conn, now)
+        closed = await service.close_attributed(conn, now)
+    log.info("delivery_sweep_ran", approved=approved, closed=closed, scheduled_for=timestamp)
+    return approved

@@ -1,0 +1,108 @@
+"""HTTP face of disputes: takedown reports on a merchant's deal, both sides' view of a deal's
+disputes, and the operators' queue and resolution."""
+
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from contracts.disputes import DisputeOut, DisputePage, DisputeStatus, ResolveIn, TakedownIn
+from services import idempotency
+from services.api.auth import allow
+from services.api.dependencies import DB, CurrentCaller
+from services.api.openapi import problem_responses
+from services.disputes import service
+from services.idempotency import IdempotencyHeader
+from services.pagination import Cursor, Limit
+from services.payments.gateway import Gateway
+
+
+class DealDisputesController(Controller):
+    path = "/v1/deals/{deal_id:uuid}"
+    tags = ["disputes"]
+    security = [{"BearerToken": []}, {"ApiKey": []}]
+
+    @post(
+        "/takedowns",
+        guards=[allow("merchant", scope="deals:write")],
+        status_code=HTTP_201_CREATED,
+        operation_id="reportTakedown",
+        summary="Report approved content taken down before its minimum live days; opens a "
+        "dispute and holds the payout",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def report(
+        self,
+        request: Request,
+        caller: CurrentCaller,
+        deal_id: FromPath[UUID],
+        data: JSONBody[TakedownIn],
+        db: DB,
+        idempotency_key: IdempotencyHeader = None,
+    ) -> DisputeOut:
+        key = await idempotency.key_of(request, caller, idempotency_key)
+        return await service.report_takedown(db, caller, deal_id, data, key)
+
+    @get(
+        "/disputes",
+        guards=[allow("merchant", "kol", scope="deals:read")],
+        operation_id="listDealDisputes",
+        summary="The deal's disputes, newest first",
+        responses=problem_responses(400, 401, 403, 404, 422),
+    )
+    async def deal_disputes(
+        self,
+        caller: CurrentCaller,
+        deal_id: FromPath[UUID],
+        db: DB,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> DisputePage:
+        return await service.deal_disputes(db, caller, deal_id, limit, cursor)
+
+
+class DisputesController(Controller):
+    path = "/v1/disputes"
+    tags = ["disputes"]
+    security = [{"BearerToken": []}]
+    guards = [allow("operator")]
+
+    @get(
+        "/",
+        operation_id="listDisputes",
+        summary="Disputes across the marketplace, newest first (the operators' queue)",
+        responses=problem_responses(400, 401, 403, 422),
+    )
+    async def list_disputes(
+        self,
+        db: DB,
+        status: FromQuery[DisputeStatus | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> DisputePage:
+        return await service.list_disputes(db, status, limit, cursor)
+
+    @get(
+        "/{dispute_id:uuid}",
+        operation_id="getDispute",
+        summary="One dispute with its report and resolution",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def get_dispute(self, dispute_id: FromPath[UUID], db: DB) -> DisputeOut:
+        return await service.get(db, dispute_id)
+
+    @post(
+        "/{dispute_id:uuid}/resolve",
+        status_code=HTTP_200_OK,
+        operation_id="resolveDispute",
+        summary="Pay the KOL, or refund the merchant part of what the KOL was not yet paid",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def resolve(
+        self, dispute_id: FromPath[UUID], data: JSONBody[ResolveIn], db: DB, gateway: Gateway
+    ) -> DisputeOut:
+        return await service.resolve(db, gateway, dispute_id, data)
+
+
+ROUTES = [DealDisputesController, DisputesController]

@@ -1,0 +1,1 @@
+"""Tracking: each deal's link and its clicks, and the orders partners report back."""

@@ -1,0 +1,132 @@
+"""SQL of conversions: a whole batch is read with a handful of set queries and written with one
+insert, so a thousand orders cost about what one does.
+
+Statements are composed from this module's constant fragments only (hence the file-wide S608
+exemption); values always travel as $n parameters.
+"""
+
+# ruff: noqa: S608
+
+LINKS = """
+    SELECT code, deal_id FROM tracking_links WHERE merchant_id = $1 AND code = any($2::text[])
+"""
+CLICKS = """
+    SELECT c.id, c.deal_id, c.clicked_at
+    FROM clicks c JOIN deals d ON d.id = c.deal_id
+    WHERE d.merchant_id = $1 AND c.id = any($2::uuid[])
+"""
+# Taken in id order, so two batches naming the same deals never wait on each other in a circle.
+LOCK_DEALS = """
+    SELECT d.id, d.kol_id, d.status, d.currency, d.created_at, d.approved_at,
+           d.commission_counted,
+           (d.terms->>'commission_bp')::int AS commission_bp,
+           (d.terms->>'commission_cap')::bigint AS commission_cap,
+           (d.terms->>'take_rate_bp')::int AS take_rate_bp,
+           (d.terms->>'attribution_days')::int AS attribution_days,
+           b.return_days, b.click_required,
+           encode(sha256(convert_to(coalesce(u.email, ''), 'UTF8')), 'hex') AS kol_buyer_ref
+    FROM deals d
+    JOIN briefs b ON b.id = d.brief_id
+    JOIN kols k ON k.id = d.kol_id
+    LEFT JOIN users u ON u.id = k.user_id
+    WHERE d.id = any($1::uuid[]) AND d.merchant_id = $2
+    ORDER BY d.id
+    FOR NO KEY UPDATE OF d
+"""
+CLICK_ORDERS = """
+    SELECT click_id, occurred_at FROM conversions
+    WHERE click_id = any($1::uuid[]) AND status <> 'rejected'
+"""
+CONVERSION_COLUMNS = """
+    c.id, c.order_id, c.deal_id, c.click_id, c.tracking_code, c.amount, c.currency,
+    c.occurred_at, c.buyer_ref, c.status, c.reasons, c.commission, c.platform_cut, c.hold_until,
+    c.received_at, c.decided_at, c.reversal_reason
+"""
+# Counted reports first, so the one that counts answers a repeat.
+EXISTING_ORDERS = f"""
+    SELECT {CONVERSION_COLUMNS} FROM conversions c
+    WHERE c.merchant_id = $1 AND c.order_id = any($2::text[])
+    ORDER BY (c.status = 'rejected'), c.received_at
+"""
+# The batch travels as one JSON document, parsed by PostgreSQL, rather than column arrays.
+INSERT_CONVERSIONS = """
+    INSERT INTO conversions AS c (
+        id, merchant_id, order_id, deal_id, click_id, tracking_code, amount, currency,
+        occurred_at, buyer_ref, status, reasons, commission, platform_cut, hold_until, received_at
+    )
+    SELECT r.id, $1, r.order_id, r.deal_id, r.click_id, r.tracking_code, r.amount, r.currency,
+           r.occurred_at, r.buyer_ref, r.status, r.reasons, r.commission, r.platform_cut,
+           r.hold_until, $2
+    FROM jsonb_to_recordset($3::text::jsonb) AS r (
+        id uuid, order_id text, deal_id uuid, click_id uuid, tracking_code text, amount bigint,
+        currency text, occurred_at timestamptz, buyer_ref text, status text, reasons text[],
+        commission bigint, platform_cut bigint, hold_until timestamptz
+    )
+    ON CONFLICT (merchant_id, order_id) WHERE status <> 'rejected' DO NOTHING
+    RETURNING c.id
+"""
+ADD_COUNTED = """
+    UPDATE deals d SET commission_counted = d.commission_counted + t.amount
+    FROM unnest($1::uuid[], $2::bigint[]) AS t (deal_id, amount)
+    WHERE d.id = t.deal_id
+"""
+
+FIND_CONVERSION = f"""
+    SELECT {CONVERSION_COLUMNS}, d.merchant_id, d.kol_id
+    FROM conversions c LEFT JOIN deals d ON d.id = c.deal_id
+    WHERE c.id = $1 AND (c.merchant_id = $2 OR d.kol_id = $3)
+"""
+LOCK_CONVERSION = f"""
+    SELECT {CONVERSION_COLUMNS}, c.merchant_id, d.kol_id
+    FROM conversions c LEFT JOIN deals d ON d.id = c.deal_id
+    WHERE c.id = $1 AND ($2::uuid IS NULL OR c.merchant_id = $2)
+    FOR UPDATE OF c
+"""
+LOCK_DEAL_COUNTER = "SELECT id FROM deals WHERE id = $1 FOR NO KEY UPDATE"
+SUBTRACT_COUNTED = """
+    UPDATE deals SET commission_counted = commission_counted - $2 WHERE id = $1
+"""
+REVERSE = f"""
+    UPDATE conversions c SET status = 'reversed', reversal_reason = $2, decided_at = $3
+    WHERE c.id = $1
+    RETURNING {CONVERSION_COLUMNS}
+"""
+REVIEWED = f"""
+    UPDATE conversions c
+    SET status = $2, decided_at = $3, reversal_reason = $4
+    WHERE c.id = $1 AND c.status = 'held'
+    RETURNING {CONVERSION_COLUMNS}
+"""
+# A merchant (or its partner) passes its merchant id as $1, a KOL its KOL id as $2.
+LIST_CONVERSIONS = f"""
+    SELECT {CONVERSION_COLUMNS} FROM conversions c LEFT JOIN deals d ON d.id = c.deal_id
+    WHERE (c.merchant_id = $1 OR d.kol_id = $2)
+      AND ($3::uuid IS NULL OR c.deal_id = $3)
+      AND ($4::text IS NULL OR c.status = $4)
+      AND ($5::text IS NULL OR c.order_id = $5)
+      AND ($6::timestamptz IS NULL OR (c.received_at, c.id) < ($6, $7::uuid))
+    ORDER BY c.received_at DESC, c.id DESC
+    LIMIT $8
+"""
+HELD = f"""
+    SELECT {CONVERSION_COLUMNS} FROM conversions c
+    WHERE c.status = 'held'
+      AND ($1::timestamptz IS NULL OR (c.received_at, c.id) > ($1, $2::uuid))
+    ORDER BY c.received_at, c.id
+    LIMIT $3
+"""
+
+# The holding period is over: counted orders of deals not in dispute, oldest first.
+DUE_FOR_APPROVAL = """
+    SELECT c.id, c.deal_id, c.commission, c.platform_cut,
+           d.merchant_id, d.kol_id, d.currency
+    FROM conversions c JOIN deals d ON d.id = c.deal_id
+    WHERE c.status = 'pending' AND c.hold_until <= $1 AND d.status <> 'disputed'
+    ORDER BY c.hold_until
+    LIMIT $2
+    FOR UPDATE OF c SKIP LOCKED
+"""
+APPROVE = """
+    UPDATE conversions SET status = 'approved', decided_at = $2, accrual_id = $3
+    WHERE id = any($1::uuid[])
+"""

@@ -1,0 +1,145 @@
+"""HTTP face of conversions: partners (API key with `conversions:write`) or the merchant report
+orders and returns; both sides of a deal read them; operators decide held ones."""
+
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from contracts.tracking import (
+    ConversionBatchIn,
+    ConversionBatchOut,
+    ConversionIn,
+    ConversionOut,
+    ConversionPage,
+    ConversionReviewIn,
+    ConversionStatus,
+    OrderId,
+    ReversalIn,
+)
+from services.api.auth import Caller, allow
+from services.api.dependencies import DB, CurrentCaller
+from services.api.openapi import problem_responses
+from services.errors import Forbidden
+from services.pagination import Cursor, Limit
+from services.tracking import service
+
+
+def _merchant(caller: Caller) -> UUID:
+    """The merchant an order belongs to: the signed-in member's, or the API key's."""
+    if caller.merchant_id is None:
+        raise Forbidden("only a merchant or its partner reports orders")
+    return caller.merchant_id
+
+
+class ConversionsController(Controller):
+    path = "/v1/conversions"
+    tags = ["tracking"]
+    security = [{"ApiKey": []}, {"BearerToken": []}]
+
+    @post(
+        "/",
+        guards=[allow("merchant", scope="conversions:write")],
+        operation_id="recordConversion",
+        summary="Report one order; 201 when new, 200 with the stored result when repeated",
+        description=(
+            "An order counts once per merchant and order id. The answer's `status` and `reasons` "
+            "say whether it counted (see the Conversion schema)."
+        ),
+        responses=problem_responses(400, 401, 403, 409, 422),
+        status_code=HTTP_201_CREATED,
+    )
+    async def record_one(
+        self, caller: CurrentCaller, data: JSONBody[ConversionIn], db: DB
+    ) -> Response[ConversionOut]:
+        merchant_id = _merchant(caller)
+        conversion, new = await service.record_one(db, merchant_id, data)
+        return Response(conversion, status_code=HTTP_201_CREATED if new else HTTP_200_OK)
+
+    @post(
+        "/batch",
+        guards=[allow("merchant", scope="conversions:write")],
+        status_code=HTTP_200_OK,
+        operation_id="recordConversions",
+        summary="Report up to 1,000 orders; each item gets its own result, in the order sent",
+        responses=problem_responses(400, 401, 403, 409, 422),
+    )
+    async def record_batch(
+        self, caller: CurrentCaller, data: JSONBody[ConversionBatchIn], db: DB
+    ) -> ConversionBatchOut:
+        return await service.record(db, _merchant(caller), data.items)
+
+    @post(
+        "/{conversion_id:uuid}/reversal",
+        guards=[allow("merchant", scope="conversions:write")],
+        status_code=HTTP_200_OK,
+        operation_id="reverseConversion",
+        summary="A return: the order stops counting while its commission is still pending",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def reverse(
+        self,
+        caller: CurrentCaller,
+        conversion_id: FromPath[UUID],
+        db: DB,
+        data: JSONBody[ReversalIn] = ReversalIn(),
+    ) -> ConversionOut:
+        return await service.reverse(db, _merchant(caller), conversion_id, data.reason)
+
+    @get(
+        "/",
+        guards=[allow("merchant", "kol", scope="reports:read")],
+        operation_id="listConversions",
+        summary="The caller's conversions (the merchant's, or those of the KOL's deals)",
+        responses=problem_responses(400, 401, 403, 422),
+    )
+    async def list_conversions(
+        self,
+        caller: CurrentCaller,
+        db: DB,
+        deal_id: FromQuery[UUID | None] = None,
+        status: FromQuery[ConversionStatus | None] = None,
+        order_id: FromQuery[OrderId | None] = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> ConversionPage:
+        return await service.list_conversions(db, caller, deal_id, status, order_id, limit, cursor)
+
+    @get(
+        "/{conversion_id:uuid}",
+        guards=[allow("merchant", "kol", scope="reports:read")],
+        operation_id="getConversion",
+        summary="One conversion with its status, reasons and commission",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def get_conversion(
+        self, caller: CurrentCaller, conversion_id: FromPath[UUID], db: DB
+    ) -> ConversionOut:
+        return await service.get(db, caller, conversion_id)
+
+    @get(
+        "/held",
+        guards=[allow("operator")],
+        operation_id="listHeldConversions",
+        summary="Operators' review queue: conversions held for fraud signals, oldest first",
+        responses=problem_responses(400, 401, 403, 422),
+    )
+    async def held(self, db: DB, limit: Limit = 50, cursor: Cursor = None) -> ConversionPage:
+        return await service.held(db, limit, cursor)
+
+    @post(
+        "/{conversion_id:uuid}/review",
+        guards=[allow("operator")],
+        status_code=HTTP_200_OK,
+        operation_id="reviewConversion",
+        summary="Operator's decision on a held conversion: approve it or reject it",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def review(
+        self, conversion_id: FromPath[UUID], data: JSONBody[ConversionReviewIn], db: DB
+    ) -> ConversionOut:
+        return await service.review(db, conversion_id, data.decision, data.note)
+
+
+ROUTES = [ConversionsController]

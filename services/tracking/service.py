@@ -1,0 +1,365 @@
+"""Use cases of conversions: partners report orders (one or a thousand at a time) and returns;
+operators decide held orders; the holding period's end books commissions in the ledger.
+
+A batch is one transaction: its deals are locked (in id order) while it is judged, so the
+deals' caps and click bursts are counted exactly even when batches race, and each order's
+result is stored with it. A repeated report of a counted order answers with the stored
+result; a contradicting one is stored as rejected (`duplicate`).
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import msgspec
+import structlog
+
+from contracts.deals import DealStatus
+from contracts.events import ConversionRecorded, ConversionReversed
+from contracts.tracking import (
+    ConversionBatchOut,
+    ConversionIn,
+    ConversionOut,
+    ConversionPage,
+    ConversionResult,
+    ConversionStatus,
+    Reason,
+    ReviewDecision,
+)
+from services import events, pagination
+from services.api.auth import Caller
+from services.errors import Conflict, NotFound
+from services.payments.commissions import accrue_commission
+from services.tracking import queries, rules
+
+log = structlog.get_logger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def conversion_out(row: asyncpg.Record | dict[str, Any]) -> ConversionOut:
+    return ConversionOut(
+        id=row["id"],
+        order_id=row["order_id"],
+        deal_id=row["deal_id"],
+        click_id=row["click_id"],
+        tracking_code=row["tracking_code"],
+        amount=row["amount"],
+        currency=row["currency"],
+        occurred_at=row["occurred_at"],
+        status=ConversionStatus(row["status"]),
+        reasons=[Reason(r) for r in row["reasons"]],
+        commission=row["commission"],
+        platform_cut=row["platform_cut"],
+        kol_share=rules.kol_share(row["commission"], row["platform_cut"]),
+        hold_until=row["hold_until"],
+        received_at=row["received_at"],
+        decided_at=row["decided_at"],
+        reversal_reason=row["reversal_reason"],
+    )
+
+
+def _result(index: int, row: asyncpg.Record | dict[str, Any], duplicate: bool) -> ConversionResult:
+    return ConversionResult(
+        index=index,
+        order_id=row["order_id"],
+        id=row["id"],
+        status=ConversionStatus(row["status"]),
+        reasons=[Reason(r) for r in row["reasons"]],
+        commission=row["commission"],
+        duplicate=duplicate,
+    )
+
+
+async def record(
+    conn: asyncpg.Connection,
+    merchant_id: UUID,
+    items: Sequence[ConversionIn],
+    now: datetime | None = None,
+) -> ConversionBatchOut:
+    """Judge and store a batch; every item gets its own result, in the order sent."""
+    now = now or _now()
+    async with conn.transaction():
+        judge = await _judge_for(conn, merchant_id, items, now)
+        stored: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in await conn.fetch(
+            queries.EXISTING_ORDERS, merchant_id, list({i.order_id for i in items})
+        ):
+            stored[row["order_id"]].append(dict(row))
+        results: list[ConversionResult | None] = []
+        new: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            repeat = _repeat_of(item, stored[item.order_id])
+            if repeat is not None:
+                results.append(_result(index, repeat, True))
+                continue
+            row = _new_row(item, judge, now, stored[item.order_id])
+            if row["status"] == ConversionStatus.REJECTED:
+                stored[item.order_id].append(row)
+            else:
+                stored[item.order_id].insert(0, row)
+            new.append(row)
+            results.append(None)
+        await _insert(conn, merchant_id, new, now)
+    filled = iter(new)
+    answers = [
+        result if result is not None else _result(index, next(filled), False)
+        for index, result in enumerate(results)
+    ]
+    counts = Counter(r.status for r in answers)
+    log.info("conversions_recorded", merchant_id=str(merchant_id), items=len(items), new=len(new))
+    return ConversionBatchOut(results=answers, counts=dict(counts))
+
+
+async def _judge_for(
+    conn: asyncpg.Connection, merchant_id: UUID, items: Sequence[ConversionIn], now: datetime
+) -> rules.Judge:
+    codes = list({i.tracking_code for i in items if i.tracking_code})
+    click_ids = list({i.click_id for i in items if i.click_id})
+    links = {r["code"]: r["deal_id"] for r in await conn.fetch(queries.LINKS, merchant_id, codes)}
+    clicks = {
+        r["id"]: rules.Click(r["deal_id"], r["clicked_at"])
+        for r in (await conn.fetch(queries.CLICKS, merchant_id, click_ids) if click_ids else [])
+    }
+    deal_ids = list(set(links.values()) | {c.deal_id for c in clicks.values()})
+    deals = {
+        r["id"]: _facts(r)
+        for r in (await conn.fetch(queries.LOCK_DEALS, deal_ids, merchant_id) if deal_ids else [])
+    }
+    click_orders: dict[UUID, list[datetime]] = defaultdict(list)
+    if clicks:
+        for r in await conn.fetch(queries.CLICK_ORDERS, list(clicks)):
+            click_orders[r["click_id"]].append(r["occurred_at"])
+    return rules.Judge(now, links, clicks, deals, click_orders)
+
+
+def _facts(row: asyncpg.Record) -> rules.DealFacts:
+    return rules.DealFacts(
+        id=row["id"],
+        kol_id=row["kol_id"],
+        status=DealStatus(row["status"]),
+        currency=row["currency"],
+        commission_bp=row["commission_bp"],
+        commission_cap=row["commission_cap"],
+        take_rate_bp=row["take_rate_bp"],
+        attribution_days=row["attribution_days"],
+        created_at=row["created_at"],
+        approved_at=row["approved_at"],
+        return_days=row["return_days"],
+        click_required=row["click_required"],
+        kol_buyer_ref=row["kol_buyer_ref"],
+        commission_counted=row["commission_counted"],
+    )
+
+
+def _repeat_of(item: ConversionIn, earlier: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The stored report this one repeats exactly (the counted one first), if any."""
+    return next((row for row in earlier if rules.same_order(item, row)), None)
+
+
+def _new_row(
+    item: ConversionIn, judge: rules.Judge, now: datetime, earlier: list[dict[str, Any]]
+) -> dict[str, Any]:
+    counted = next((row for row in earlier if row["status"] != "rejected"), None)
+    if counted is not None:
+        verdict = rules.Verdict(
+            counted["deal_id"], ConversionStatus.REJECTED, (Reason.DUPLICATE,), 0, 0, None
+        )
+    else:
+        verdict = judge.decide(item)
+    return {
+        "id": uuid4(),
+        "order_id": item.order_id,
+        "deal_id": verdict.deal_id,
+        "click_id": item.click_id,
+        "tracking_code": item.tracking_code,
+        "amount": item.amount,
+        "currency": item.currency,
+        "occurred_at": item.occurred_at,
+        "buyer_ref": item.buyer_ref,
+        "status": verdict.status.value,
+        "reasons": [r.value for r in verdict.reasons],
+        "commission": verdict.commission,
+        "platform_cut": verdict.platform_cut,
+        "hold_until": verdict.hold_until,
+        "received_at": now,
+        "decided_at": None,
+        "reversal_reason": None,
+    }
+
+
+async def _insert(
+    conn: asyncpg.Connection, merchant_id: UUID, rows: list[dict[str, Any]], now: datetime
+) -> None:
+    if not rows:
+        return
+    document = msgspec.json.encode(rows).decode()
+    written = await conn.fetch(queries.INSERT_CONVERSIONS, merchant_id, now, document)
+    if len(written) != len(rows):
+        # Another batch counted one of these orders between our read and our write.
+        raise Conflict("some of these orders were reported at the same moment; send them again")
+    counted: Counter[UUID] = Counter()
+    for row in rows:
+        if row["commission"]:
+            counted[row["deal_id"]] += row["commission"]
+    if counted:
+        await conn.execute(queries.ADD_COUNTED, list(counted), list(counted.values()))
+    await events.append_many(
+        conn, [(_recorded(merchant_id, row), row["id"], merchant_id, None) for row in rows]
+    )
+
+
+def _recorded(merchant_id: UUID, row: dict[str, Any]) -> ConversionRecorded:
+    return ConversionRecorded(
+        conversion_id=row["id"],
+        merchant_id=merchant_id,
+        deal_id=row["deal_id"],
+        order_id=row["order_id"],
+        amount=row["amount"],
+        currency=row["currency"],
+        status=row["status"],
+        reasons=row["reasons"],
+        commission=row["commission"],
+    )
+
+
+async def record_one(
+    conn: asyncpg.Connection, merchant_id: UUID, item: ConversionIn
+) -> tuple[ConversionOut, bool]:
+    """One order; also says whether it was new (a repeat answers with the stored report)."""
+    result = (await record(conn, merchant_id, [item])).results[0]
+    row = await conn.fetchrow(queries.FIND_CONVERSION, result.id, merchant_id, None)
+    return conversion_out(row), not result.duplicate
+
+
+async def reverse(
+    conn: asyncpg.Connection, merchant_id: UUID, conversion_id: UUID, reason: str
+) -> ConversionOut:
+    """A return: a counted order whose commission is not booked yet stops counting."""
+    now = _now()
+    async with conn.transaction():
+        row = await conn.fetchrow(queries.LOCK_CONVERSION, conversion_id, merchant_id)
+        if row is None:
+            raise NotFound("conversion", conversion_id)
+        status = ConversionStatus(row["status"])
+        if status == ConversionStatus.REVERSED:
+            return conversion_out(row)
+        if status not in rules.REVERSIBLE:
+            raise Conflict(_not_reversible(status, row["decided_at"]))
+        reversed_row = await _stop_counting(conn, row, reason, now)
+        event = ConversionReversed(
+            conversion_id=row["id"], merchant_id=merchant_id, deal_id=row["deal_id"],
+            order_id=row["order_id"], commission=row["commission"], reason=reason,
+        )  # fmt: skip
+        await events.append(conn, event, aggregate_id=row["id"], merchant_id=merchant_id)
+    log.info("conversion_reversed", conversion_id=str(conversion_id))
+    return conversion_out(reversed_row)
+
+
+def _not_reversible(status: ConversionStatus, decided_at: datetime | None) -> str:
+    if status == ConversionStatus.REJECTED:
+        return "a rejected conversion never counted, so there is nothing to reverse"
+    when = decided_at.date().isoformat() if decided_at else "earlier"
+    return (
+        f"this conversion's holding period ended and its commission was {status.value} on "
+        f"{when}; a later return is settled in a dispute"
+    )
+
+
+async def _stop_counting(
+    conn: asyncpg.Connection, row: asyncpg.Record, reason: str, now: datetime
+) -> asyncpg.Record:
+    if row["commission"]:
+        await conn.execute(queries.LOCK_DEAL_COUNTER, row["deal_id"])
+        await conn.execute(queries.SUBTRACT_COUNTED, row["deal_id"], row["commission"])
+    return await conn.fetchrow(queries.REVERSE, row["id"], reason, now)
+
+
+async def review(
+    conn: asyncpg.Connection, conversion_id: UUID, decision: ReviewDecision, note: str
+) -> ConversionOut:
+    """An operator's decision on a held order: approve lets it count (pending until its
+    holding period ends); reject takes it out, freeing the deal's cap."""
+    now = _now()
+    async with conn.transaction():
+        row = await conn.fetchrow(queries.LOCK_CONVERSION, conversion_id, None)
+        if row is None:
+            raise NotFound("conversion", conversion_id)
+        if row["status"] != ConversionStatus.HELD:
+            raise Conflict(f"only a held conversion is reviewed; this one is {row['status']}")
+        if decision == ReviewDecision.REJECT and row["commission"]:
+            await conn.execute(queries.LOCK_DEAL_COUNTER, row["deal_id"])
+            await conn.execute(queries.SUBTRACT_COUNTED, row["deal_id"], row["commission"])
+        target = "pending" if decision == ReviewDecision.APPROVE else "rejected"
+        updated = await conn.fetchrow(queries.REVIEWED, conversion_id, target, now, note)
+    log.info("conversion_reviewed", conversion_id=str(conversion_id), decision=decision.value)
+    return conversion_out(updated)
+
+
+async def get(conn: asyncpg.Connection, caller: Caller, conversion_id: UUID) -> ConversionOut:
+    row = await conn.fetchrow(
+        queries.FIND_CONVERSION, conversion_id, caller.merchant_id, caller.kol_id
+    )
+    if row is None:
+        raise NotFound("conversion", conversion_id)
+    return conversion_out(row)
+
+
+async def list_conversions(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    deal_id: UUID | None,
+    status: ConversionStatus | None,
+    order_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> ConversionPage:
+    after, after_id = pagination.decode(cursor)
+    rows = await conn.fetch(
+        queries.LIST_CONVERSIONS,
+        caller.merchant_id,
+        caller.kol_id,
+        deal_id,
+        status.value if status else None,
+        order_id,
+        after,
+        after_id,
+        limit + 1,
+    )
+    page, next_cursor = pagination.split(rows, limit, "received_at")
+    return ConversionPage(items=[conversion_out(r) for r in page], next_cursor=next_cursor)
+
+
+async def held(conn: asyncpg.Connection, limit: int, cursor: str | None) -> ConversionPage:
+    """The operators' review queue, oldest first."""
+    after, after_id = pagination.decode(cursor)
+    rows = await conn.fetch(queries.HELD, after, after_id, limit + 1)
+    page, next_cursor = pagination.split(rows, limit, "received_at")
+    return ConversionPage(items=[conversion_out(r) for r in page], next_cursor=next_cursor)
+
+
+async def approve_due(
+    conn: asyncpg.Connection, now: datetime | None = None, limit: int = 5000
+) -> int:
+    """Book the commission of every order whose holding period is over: one ledger entry per
+    deal per run, named by the conversions it approves. Returns how many were approved."""
+    now = now or _now()
+    async with conn.transaction():
+        rows = await conn.fetch(queries.DUE_FOR_APPROVAL, now, limit)
+        by_deal: dict[UUID, list[asyncpg.Record]] = defaultdict(list)
+        for row in rows:
+            by_deal[row["deal_id"]].append(row)
+        for deal_id, due in by_deal.items():
+            amount = sum(r["commission"] for r in due)
+            cut = sum(r["platform_cut"] for r in due)
+            deal = {"id": deal_id} | {k: due[0][k] for k in ("merchant_id", "kol_id", "currency")}
+            accrual = await accrue_commission(conn, deal, amount, cut) if amount else None
+            await conn.execute(queries.APPROVE, [r["id"] for r in due], now, accrual)
+    if rows:
+        log.info("commissions_approved", conversions=len(rows), deals=len(by_deal))
+    return len(rows)
