@@ -1,6 +1,7 @@
-"""Tracking throughput: buyers following a deal's tracking link (`GET /t/{code}`).
+"""Tracking throughput: buyers following a deal's tracking link (`GET /t/{code}`), and a
+partner reporting orders in batches of 1,000 (`POST /v1/conversions/batch`).
 
-.venv/bin/python -m bench.tracking [--clients 32] [--seconds 5]
+.venv/bin/python -m bench.tracking [--clients 32] [--seconds 5] [--batches 40] [--partners 2]
 
 The app runs in this process and is driven through its ASGI interface on the same event loop
 (the whole HTTP app: middleware, routing, handler, click recording), by a small client that
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 
 from bench.support import percentiles, row, scratch_database
@@ -28,6 +30,9 @@ from services.api.app import create_app
 from services.settings import Settings
 
 PASSWORD = "bench password 42"
+DEALS = 20  # one merchant's deals the orders are spread over
+BATCH = 1_000
+PATH = "/v1/conversions/batch"
 BROWSERS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36",
@@ -67,9 +72,11 @@ class AsgiClient:
         *,
         headers: dict[str, str] | None = None,
         body: Any = None,
+        raw: bytes | None = None,
         address: str = "127.0.0.1",
     ) -> Answer:
-        raw = b"" if body is None else json.dumps(body).encode()
+        """`body` is sent as JSON; `raw` is sent as it is (already encoded JSON)."""
+        raw = raw if raw is not None else b"" if body is None else json.dumps(body).encode()
         pairs = [(b"host", b"bench.local")]
         pairs += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         if raw:
@@ -129,7 +136,7 @@ def _brief() -> dict[str, Any]:
             "average_order_value": 4_999,
         },
         "goals": {"reach": 200_000, "conversions": 500},
-        "budget": 1_000_000,
+        "budget": 10_000_000,
         "currency": "USD",
         "platforms": ["tiktok"],
         "tiers": ["micro"],
@@ -163,25 +170,27 @@ def _terms() -> dict[str, Any]:
     }
 
 
-async def make_deal(client: AsgiClient) -> dict[str, Any]:
-    """One deal made through the API: a brief, an invitation, the KOL's acceptance."""
+async def make_deals(client: AsgiClient, n: int) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """A merchant's brief with `n` deals made through the API: invitations the KOLs accept.
+    Returns the merchant's headers and the deals."""
     owner = await _account(client, "merchant", merchant_name="Bench shop")
-    creator = await _account(client, "kol", display_name="Bench creator")
-    kol_id = creator.pop("kol_id")
     owner.pop("kol_id")
     brief = (await client.request("POST", "/v1/briefs", headers=owner, body=_brief())).json()
     await client.request("POST", f"/v1/briefs/{brief['id']}/publish", headers=owner)
-    invitation = {"kol_id": kol_id, "terms": _terms()}
-    offer = await client.request(
-        "POST", f"/v1/briefs/{brief['id']}/offers", headers=owner, body=invitation
-    )
-    assert offer.status == 201, offer.body
-    accepted = await client.request(
-        "POST", f"/v1/offers/{offer.json()['id']}/accept", headers=creator, body={"revision": 1}
-    )
-    assert accepted.status == 200, accepted.body
-    deal: dict[str, Any] = accepted.json()
-    return deal
+    deals = []
+    for _ in range(n):
+        creator = await _account(client, "kol", display_name="Bench creator")
+        invitation = {"kol_id": creator.pop("kol_id"), "terms": _terms()}
+        offer = await client.request(
+            "POST", f"/v1/briefs/{brief['id']}/offers", headers=owner, body=invitation
+        )
+        assert offer.status == 201, offer.body
+        accepted = await client.request(
+            "POST", f"/v1/offers/{offer.json()['id']}/accept", headers=creator, body={"revision": 1}
+        )
+        assert accepted.status == 200, accepted.body
+        deals.append(accepted.json())
+    return owner, deals
 
 
 def _visitors() -> Iterator[tuple[str, str, str]]:
@@ -222,7 +231,65 @@ async def redirects(
     }
 
 
-async def run(url: str, clients: int, seconds: float) -> None:
+def _batches(deals: list[dict[str, Any]], batches: int, size: int) -> list[bytes]:
+    """Encoded batches of new orders, spread over the deals' tracking codes."""
+    now = datetime.now(UTC).isoformat()
+    codes = [d["tracking_code"] for d in deals]
+    return [
+        msgspec.json.encode(
+            {
+                "items": [
+                    {
+                        "order_id": f"bench-{b}-{i}",
+                        "amount": 2_000 + (b * size + i) % 9_000,
+                        "currency": "USD",
+                        "occurred_at": now,
+                        "tracking_code": codes[(b * size + i) % len(codes)],
+                    }
+                    for i in range(size)
+                ]
+            }
+        )
+        for b in range(batches)
+    ]
+
+
+async def conversions(
+    app: Litestar, owner: dict[str, str], deals: list[dict[str, Any]], batches: int, clients: int
+) -> dict[str, float]:
+    """A partner sends `batches` batches of 1,000 new orders, `clients` at a time."""
+    client = AsgiClient(app)
+    scopes = {"name": "bench partner", "scopes": ["conversions:write"]}
+    key = (await client.request("POST", "/v1/api-keys", headers=owner, body=scopes)).json()
+    headers = {"X-API-Key": key["secret"]}
+    bodies, samples = _batches(deals, batches, BATCH), []
+
+    async def partner() -> None:
+        while bodies:
+            body = bodies.pop()
+            started = time.perf_counter()
+            answer = await client.request(
+                "POST", "/v1/conversions/batch", headers=headers, raw=body
+            )
+            samples.append((time.perf_counter() - started) * 1000)
+            assert answer.status == 200, answer.body
+            assert answer.json()["counts"] == {"pending": BATCH}, answer.body[:500]
+
+    started = time.perf_counter()
+    await asyncio.gather(*(partner() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    async with app.state.pool.acquire() as conn:
+        stored = await conn.fetchval("SELECT count(*) FROM conversions WHERE status = 'pending'")
+        recorded = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE type = 'conversion.recorded'"
+        )
+    sent = batches * BATCH
+    return {"orders": sent, "per_second": sent / elapsed, "stored": stored, "events": recorded} | {
+        f"{k}_ms": v for k, v in percentiles(samples).items()
+    }
+
+
+async def run(url: str, clients: int, seconds: float, batches: int, partners: int) -> None:
     settings = Settings(
         database_url=url,
         jwt_secret="bench-" + "s" * 40,
@@ -231,34 +298,51 @@ async def run(url: str, clients: int, seconds: float) -> None:
         register_limit_per_ip=10**9,
         login_limit_per_ip=10**9,
         click_limit_per_minute=10**9,
+        request_limit_per_minute=10**9,
     )
     app = create_app(settings)
     async with app.lifespan():
         client = AsgiClient(app)
-        deal = await make_deal(client)
-        await redirects(app, deal, clients, 0.5)  # warm-up
+        owner, deals = await make_deals(client, DEALS)
+        await redirects(app, deals[0], clients, 0.5)  # warm-up
         async with app.state.pool.acquire() as conn:
             await conn.execute("DELETE FROM clicks")
-        result = await redirects(app, deal, clients, seconds)
+        clicked = await redirects(app, deals[0], clients, seconds)
+        await conversions(app, owner, deals, 3, partners)  # warm-up
+        async with app.state.pool.acquire() as conn:
+            await conn.execute("DELETE FROM conversions")
+            await conn.execute("UPDATE deals SET commission_counted = 0")
+            await conn.execute("DELETE FROM events WHERE type = 'conversion.recorded'")
+        orders = await conversions(app, owner, deals, batches, partners)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} (shared)")
     print(
         f"redirects ({clients} concurrent clients, {seconds:.0f} s): "
-        f"{result['per_second']:8.1f} redirects/s, {result['redirects']:.0f} redirects, "
-        f"{result['clicks']:.0f} clicks stored"
+        f"{clicked['per_second']:8.1f} redirects/s, {clicked['redirects']:.0f} redirects, "
+        f"{clicked['clicks']:.0f} clicks stored"
     )
-    print(row("redirect latency", {k[:-3]: v for k, v in result.items() if k.endswith("_ms")}))
-    if result["clicks"] != result["redirects"]:
+    print(row("redirect latency", {k[:-3]: v for k, v in clicked.items() if k.endswith("_ms")}))
+    print(
+        f"conversions ({batches} batches of {BATCH}, {partners} partners at once, "
+        f"{len(deals)} deals): {orders['per_second']:8.1f} conversions/s, "
+        f"{orders['stored']:.0f} stored, {orders['events']:.0f} events"
+    )
+    print(row("batch latency", {k[:-3]: v for k, v in orders.items() if k.endswith("_ms")}))
+    if clicked["clicks"] != clicked["redirects"]:
         raise SystemExit("clicks stored differ from redirects made")
+    if not orders["stored"] == orders["events"] == orders["orders"]:
+        raise SystemExit("conversions stored or events recorded differ from orders sent")
 
 
 def main() -> None:
     warnings.simplefilter("ignore")
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=32, help="buyers following the link")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of the redirect run")
+    parser.add_argument("--batches", type=int, default=40, help="conversion batches of 1,000")
+    parser.add_argument("--partners", type=int, default=2, help="batches sent at once")
     args = parser.parse_args()
     with scratch_database() as url:
-        asyncio.run(run(url, args.clients, args.seconds))
+        asyncio.run(run(url, args.clients, args.seconds, args.batches, args.partners))
 
 
 if __name__ == "__main__":

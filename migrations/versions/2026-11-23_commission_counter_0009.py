@@ -4,7 +4,9 @@ conversions log written without per-row foreign-key checks.
 
 Every conversion's deal and merchant come from rows the recording transaction has just read
 and locked, so the per-row foreign-key triggers (a lookup each, a thousand per batch) bought
-no safety; deals and merchants are never deleted. The accrual index only covers booked rows.
+no safety; deals and merchants are never deleted. The accrual index only covers booked rows,
+and rejected reports get their own order index, so looking up an order never scans; lists
+and the operators' queue of held orders read through indexes too.
 
 Revision ID: 0009
 Revises: 0008
@@ -31,9 +33,24 @@ def upgrade() -> None:
         "CREATE INDEX conversions_accrual_idx ON conversions (accrual_id) "
         "WHERE accrual_id IS NOT NULL"
     )
+    # With the unique index of counted orders, every report of an order is found by index.
+    op.execute(
+        "CREATE INDEX conversions_rejected_order_idx ON conversions (merchant_id, order_id) "
+        "WHERE status = 'rejected'"
+    )
+    # A merchant's conversions newest first, and the operators' queue of held ones.
+    op.execute(
+        "CREATE INDEX conversions_merchant_idx ON conversions (merchant_id, received_at, id)"
+    )
+    op.execute(
+        "CREATE INDEX conversions_held_idx ON conversions (received_at, id) WHERE status = 'held'"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX conversions_held_idx")
+    op.execute("DROP INDEX conversions_merchant_idx")
+    op.execute("DROP INDEX conversions_rejected_order_idx")
     op.execute("DROP INDEX conversions_accrual_idx")
     op.execute("CREATE INDEX conversions_accrual_idx ON conversions (accrual_id)")
     op.execute(

@@ -7,6 +7,7 @@ exemption); values always travel as $n parameters.
 
 # ruff: noqa: S608
 
+PLAN_EACH_TIME = "SET LOCAL plan_cache_mode = force_custom_plan"
 LINKS = """
     SELECT code, deal_id FROM tracking_links WHERE merchant_id = $1 AND code = any($2::text[])
 """
@@ -42,11 +43,15 @@ CONVERSION_COLUMNS = """
     c.occurred_at, c.buyer_ref, c.status, c.reasons, c.commission, c.platform_cut, c.hold_until,
     c.received_at, c.decided_at, c.reversal_reason
 """
-# Counted reports first, so the one that counts answers a repeat.
+# Counted reports first, so the one that counts answers a repeat; each half is read through
+# its own partial index.
 EXISTING_ORDERS = f"""
-    SELECT {CONVERSION_COLUMNS} FROM conversions c
-    WHERE c.merchant_id = $1 AND c.order_id = any($2::text[])
-    ORDER BY (c.status = 'rejected'), c.received_at
+    (SELECT {CONVERSION_COLUMNS}, 0 AS rank FROM conversions c
+     WHERE c.merchant_id = $1 AND c.order_id = any($2::text[]) AND c.status <> 'rejected')
+    UNION ALL
+    (SELECT {CONVERSION_COLUMNS}, 1 AS rank FROM conversions c
+     WHERE c.merchant_id = $1 AND c.order_id = any($2::text[]) AND c.status = 'rejected')
+    ORDER BY rank, received_at
 """
 # The batch travels as one JSON document, parsed by PostgreSQL, rather than column arrays.
 INSERT_CONVERSIONS = """
@@ -97,16 +102,22 @@ REVIEWED = f"""
     WHERE c.id = $1 AND c.status = 'held'
     RETURNING {CONVERSION_COLUMNS}
 """
-# A merchant (or its partner) passes its merchant id as $1, a KOL its KOL id as $2.
-LIST_CONVERSIONS = f"""
-    SELECT {CONVERSION_COLUMNS} FROM conversions c LEFT JOIN deals d ON d.id = c.deal_id
-    WHERE (c.merchant_id = $1 OR d.kol_id = $2)
-      AND ($3::uuid IS NULL OR c.deal_id = $3)
-      AND ($4::text IS NULL OR c.status = $4)
-      AND ($5::text IS NULL OR c.order_id = $5)
-      AND ($6::timestamptz IS NULL OR (c.received_at, c.id) < ($6, $7::uuid))
+FILTERS = """
+      AND ($2::uuid IS NULL OR c.deal_id = $2)
+      AND ($3::text IS NULL OR c.status = $3)
+      AND ($4::text IS NULL OR c.order_id = $4)
+      AND ($5::timestamptz IS NULL OR (c.received_at, c.id) < ($5, $6::uuid))
     ORDER BY c.received_at DESC, c.id DESC
-    LIMIT $8
+    LIMIT $7
+"""
+# The merchant's (or its partner's) conversions, newest first, through its own index.
+MERCHANT_CONVERSIONS = f"""
+    SELECT {CONVERSION_COLUMNS} FROM conversions c WHERE c.merchant_id = $1 {FILTERS}
+"""
+# The conversions of a KOL's deals.
+KOL_CONVERSIONS = f"""
+    SELECT {CONVERSION_COLUMNS} FROM conversions c
+    WHERE c.deal_id IN (SELECT id FROM deals WHERE kol_id = $1) {FILTERS}
 """
 HELD = f"""
     SELECT {CONVERSION_COLUMNS} FROM conversions c

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -65,12 +65,14 @@ def conversion_out(row: asyncpg.Record | dict[str, Any]) -> ConversionOut:
 
 
 def _result(index: int, row: asyncpg.Record | dict[str, Any], duplicate: bool) -> ConversionResult:
+    """A new row carries its status and reasons as enums already; a stored one as text."""
+    status, reasons = row["status"], row["reasons"]
     return ConversionResult(
         index=index,
         order_id=row["order_id"],
         id=row["id"],
-        status=ConversionStatus(row["status"]),
-        reasons=[Reason(r) for r in row["reasons"]],
+        status=status if isinstance(status, ConversionStatus) else ConversionStatus(status),
+        reasons=[r if isinstance(r, Reason) else Reason(r) for r in reasons],
         commission=row["commission"],
         duplicate=duplicate,
     )
@@ -85,6 +87,8 @@ async def record(
     """Judge and store a batch; every item gets its own result, in the order sent."""
     now = now or _now()
     async with conn.transaction():
+        # A plan cached while the table was small would scan it once it is large.
+        await conn.execute(queries.PLAN_EACH_TIME)
         judge = await _judge_for(conn, merchant_id, items, now)
         stored: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in await conn.fetch(
@@ -173,7 +177,7 @@ def _new_row(
     else:
         verdict = judge.decide(item)
     return {
-        "id": uuid4(),
+        "id": rules.time_ordered_id(),
         "order_id": item.order_id,
         "deal_id": verdict.deal_id,
         "click_id": item.click_id,
@@ -182,8 +186,8 @@ def _new_row(
         "currency": item.currency,
         "occurred_at": item.occurred_at,
         "buyer_ref": item.buyer_ref,
-        "status": verdict.status.value,
-        "reasons": [r.value for r in verdict.reasons],
+        "status": verdict.status,
+        "reasons": list(verdict.reasons),
         "commission": verdict.commission,
         "platform_cut": verdict.platform_cut,
         "hold_until": verdict.hold_until,
@@ -320,10 +324,14 @@ async def list_conversions(
     cursor: str | None,
 ) -> ConversionPage:
     after, after_id = pagination.decode(cursor)
+    query, owner = (
+        (queries.MERCHANT_CONVERSIONS, caller.merchant_id)
+        if caller.merchant_id is not None
+        else (queries.KOL_CONVERSIONS, caller.kol_id)
+    )
     rows = await conn.fetch(
-        queries.LIST_CONVERSIONS,
-        caller.merchant_id,
-        caller.kol_id,
+        query,
+        owner,
         deal_id,
         status.value if status else None,
         order_id,
