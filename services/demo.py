@@ -3,11 +3,15 @@
 Accounts (password for all: `demo password 1`):
     merchant owner  demo-merchant@kolmarket.test   (Lumen Beauty, with an open brief)
     KOL             demo-kol@kolmarket.test        (a TikTok account, invited to the brief)
+    KOL             demo-kol-2@kolmarket.test      (an Instagram account with a deal on the
+                                                    brief: its link's clicks and orders)
     operator        demo-operator@kolmarket.test
 and a synthetic catalog of 2,000 KOLs to search, quote and plan with.
 """
 
 import asyncio
+import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -17,7 +21,8 @@ import structlog
 from contracts.accounts import RegisterIn, RegistrableRole
 from contracts.briefs import BriefIn
 from contracts.kols import AccountIn, ProfileIn
-from contracts.offers import InviteIn
+from contracts.offers import AnswerIn, InviteIn
+from contracts.tracking import ConversionBatchIn
 from services import database
 from services.accounts import service as accounts
 from services.api.auth import Caller
@@ -26,10 +31,14 @@ from services.catalog import service as catalog
 from services.catalog.seed import seed_kols
 from services.negotiation import service as negotiation
 from services.settings import Settings
+from services.tracking import rules_clicks
+from services.tracking import service as tracking
+from services.tracking.redirect import ClickRecorder
 
 DEMO_PASSWORD = "demo password 1"  # noqa: S105 - published demo credentials
 MERCHANT_EMAIL = "demo-merchant@kolmarket.test"
 KOL_EMAIL = "demo-kol@kolmarket.test"
+SECOND_KOL_EMAIL = "demo-kol-2@kolmarket.test"
 OPERATOR_EMAIL = "demo-operator@kolmarket.test"
 CATALOG_SIZE = 2_000
 
@@ -67,9 +76,20 @@ async def _load(url: str) -> None:
                 ),
                 settings,
             )
+            await _account(
+                conn,
+                RegisterIn(
+                    email=SECOND_KOL_EMAIL,
+                    password=DEMO_PASSWORD,
+                    role=RegistrableRole.KOL,
+                    display_name="Leo Park",
+                ),
+                settings,
+            )
             await accounts.ensure_operator(conn, OPERATOR_EMAIL, DEMO_PASSWORD)
             kol = await _kol(conn)
             await _brief_and_invitation(conn, kol)
+            await _tracked_deal(conn, pool, settings)
     finally:
         await pool.close()
     await seed_kols(url, CATALOG_SIZE, seed=7)
@@ -77,11 +97,7 @@ async def _load(url: str) -> None:
 
 
 async def _kol(conn: asyncpg.Connection) -> Caller:
-    row = await conn.fetchrow(
-        "SELECT u.id, k.id AS kol_id FROM users u JOIN kols k ON k.user_id = u.id WHERE email = $1",
-        KOL_EMAIL,
-    )
-    caller = Caller(kind="kol", user_id=row["id"], kol_id=row["kol_id"])
+    caller = await _caller_of(conn, KOL_EMAIL)
     if await conn.fetchval("SELECT 1 FROM kol_accounts WHERE kol_id = $1", caller.kol_id):
         return caller
     profile = {
@@ -110,14 +126,7 @@ async def _kol(conn: asyncpg.Connection) -> Caller:
 
 
 async def _brief_and_invitation(conn: asyncpg.Connection, kol: Caller) -> None:
-    row = await conn.fetchrow(
-        "SELECT u.id, m.merchant_id FROM users u JOIN merchant_members m ON m.user_id = u.id "
-        "WHERE email = $1",
-        MERCHANT_EMAIL,
-    )
-    merchant = Caller(
-        kind="merchant", user_id=row["id"], merchant_id=row["merchant_id"], member_role="owner"
-    )
+    merchant = await _merchant(conn)
     if await conn.fetchval("SELECT 1 FROM briefs WHERE merchant_id = $1", merchant.merchant_id):
         return
     today = datetime.now(UTC)
@@ -126,24 +135,96 @@ async def _brief_and_invitation(conn: asyncpg.Connection, kol: Caller) -> None:
     invite = {
         "kol_id": str(kol.kol_id),
         "message": "We love your routines - join our serum launch?",
-        "terms": {
-            "fixed_fee": 45_000,
-            "currency": "USD",
-            "commission_bp": 1500,
-            "commission_cap": 200_000,
-            "deliverables": [
-                {
-                    "kind": "short_video",
-                    "platform": "tiktok",
-                    "count": 2,
-                    "due_by": (today + timedelta(days=30)).date().isoformat(),
-                }
-            ],
-            "exclusivity_days": 14,
-            "expires_at": (today + timedelta(days=7)).isoformat(),
-        },
+        "terms": _terms(today, fixed_fee=45_000, platform="tiktok", kind="short_video"),
     }
     await negotiation.invite(conn, merchant, brief.id, msgspec.convert(invite, InviteIn), None)
+
+
+async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings) -> None:
+    """The second KOL's accepted deal, and what its tracking link brought: clicks written by
+    the redirect's recorder and orders judged by the conversions use case (one held because
+    the KOL bought it, one rejected for an unknown code)."""
+    merchant = await _merchant(conn)
+    creator = await _caller_of(conn, SECOND_KOL_EMAIL)
+    if await conn.fetchval("SELECT 1 FROM deals WHERE kol_id = $1", creator.kol_id):
+        return
+    brief_id = await conn.fetchval(
+        "SELECT id FROM briefs WHERE merchant_id = $1 ORDER BY created_at LIMIT 1",
+        merchant.merchant_id,
+    )
+    today = datetime.now(UTC)
+    terms = _terms(today, fixed_fee=30_000, platform="instagram", kind="post")
+    invite = {"kol_id": str(creator.kol_id), "terms": terms}
+    offer = await negotiation.invite(
+        conn, merchant, brief_id, msgspec.convert(invite, InviteIn), None
+    )
+    deal = await negotiation.accept(conn, creator, offer.id, AnswerIn(revision=1), None)
+    recorder = ClickRecorder(pool)
+    key = rules_clicks.visitor_key(settings.jwt_secret)
+    clicks = [uuid.uuid4() for _ in range(60)]
+    for n, click_id in enumerate(clicks):
+        at = deal.created_at + timedelta(milliseconds=n)
+        agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Instagram 340.0"
+        visitor = rules_clicks.visitor(key, f"203.0.113.{n % 40 + 1}")
+        recorder.record((click_id, deal.id, at, visitor, agent, "https://www.instagram.com/"))
+    await recorder.flush()
+    own = hashlib.sha256(SECOND_KOL_EMAIL.encode()).hexdigest()
+    placed = (deal.created_at + timedelta(seconds=1)).isoformat()
+    orders = [
+        {"order_id": f"LB-{1000 + n}", "amount": 4_500 + 500 * (n % 3), "currency": "USD",
+         "occurred_at": placed, "click_id": str(clicks[n * 5]),
+         "buyer_ref": hashlib.sha256(f"buyer{n % 6}@example.com".encode()).hexdigest()}
+        for n in range(9)
+    ]  # fmt: skip
+    orders.append(
+        {"order_id": "LB-1100", "amount": 4_500, "currency": "USD",
+         "occurred_at": placed, "tracking_code": deal.tracking_code, "buyer_ref": own}
+    )  # fmt: skip
+    orders.append(
+        {"order_id": "LB-1101", "amount": 4_500, "currency": "USD",
+         "occurred_at": placed, "tracking_code": "unknowncode1"}
+    )  # fmt: skip
+    items = msgspec.convert({"items": orders}, ConversionBatchIn, strict=False).items
+    assert merchant.merchant_id is not None
+    await tracking.record(conn, merchant.merchant_id, items)
+
+
+async def _merchant(conn: asyncpg.Connection) -> Caller:
+    row = await conn.fetchrow(
+        "SELECT u.id, m.merchant_id FROM users u JOIN merchant_members m ON m.user_id = u.id "
+        "WHERE email = $1",
+        MERCHANT_EMAIL,
+    )
+    return Caller(
+        kind="merchant", user_id=row["id"], merchant_id=row["merchant_id"], member_role="owner"
+    )
+
+
+async def _caller_of(conn: asyncpg.Connection, email: str) -> Caller:
+    row = await conn.fetchrow(
+        "SELECT u.id, k.id AS kol_id FROM users u JOIN kols k ON k.user_id = u.id WHERE email = $1",
+        email,
+    )
+    return Caller(kind="kol", user_id=row["id"], kol_id=row["kol_id"])
+
+
+def _terms(today: datetime, *, fixed_fee: int, platform: str, kind: str) -> dict[str, object]:
+    return {
+        "fixed_fee": fixed_fee,
+        "currency": "USD",
+        "commission_bp": 1500,
+        "commission_cap": 200_000,
+        "deliverables": [
+            {
+                "kind": kind,
+                "platform": platform,
+                "count": 2,
+                "due_by": (today + timedelta(days=30)).date().isoformat(),
+            }
+        ],
+        "exclusivity_days": 14,
+        "expires_at": (today + timedelta(days=7)).isoformat(),
+    }
 
 
 def _brief(today: datetime) -> dict[str, object]:

@@ -12,7 +12,11 @@ COUNTS = """
     SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM kols) AS kols,
            (SELECT count(*) FROM kol_accounts) AS accounts, (SELECT count(*) FROM briefs) AS briefs,
            (SELECT count(*) FROM offers WHERE status = 'open') AS offers,
-           (SELECT count(*) FROM events) AS events
+           (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM deals) AS deals,
+           (SELECT count(*) FROM clicks) AS clicks,
+           (SELECT count(*) FILTER (WHERE status = 'pending') FROM conversions) AS pending,
+           (SELECT count(*) FILTER (WHERE status = 'held') FROM conversions) AS held,
+           (SELECT count(*) FILTER (WHERE status = 'rejected') FROM conversions) AS rejected
 """
 
 
@@ -36,5 +40,7 @@ def test_demo_loads_once_and_again_changes_nothing(demo_url: str) -> None:
     assert first["kols"] >= CATALOG_SIZE + 1
     assert first["briefs"] == 1
     assert first["offers"] == 1
+    assert (first["deals"], first["clicks"]) == (1, 60)
+    assert (first["pending"], first["held"], first["rejected"]) == (9, 1, 1)
     load_demo(demo_url)
     assert asyncio.run(_counts(demo_url)) == first
