@@ -34,6 +34,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     stripe_api_base: str = ""
     stripe_webhook_secret: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
+    minimum_payout: int = 1_000  # minor units: smaller transfers wait until due payouts add up
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -68,6 +69,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "stripe_api_base": get("STRIPE_API_BASE"),
             "stripe_webhook_secret": get("STRIPE_WEBHOOK_SECRET"),
             "public_base_url": get("PUBLIC_BASE_URL"),
+            "minimum_payout": get("MINIMUM_PAYOUT"),
         }
         values = {k: v for k, v in raw.items() if v is not None}
         settings = msgspec.convert(values, cls, strict=False, dec_hook=_decode)

@@ -34,9 +34,11 @@ from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
 from services.payments import queries, rules, views
 from services.payments.gateway import StripeGateway
+from services.settings import Settings
 
 log = structlog.get_logger(__name__)
 PAY_OUT_TASK = "payments:pay_out"
+DEFAULT_MINIMUM = Settings().minimum_payout
 
 
 def _now() -> datetime:
@@ -145,7 +147,12 @@ async def release_deal(
 
 
 async def pay_out(
-    conn: asyncpg.Connection, gateway: StripeGateway, payout_id: UUID, now: datetime | None = None
+    conn: asyncpg.Connection,
+    gateway: StripeGateway,
+    payout_id: UUID,
+    now: datetime | None = None,
+    *,
+    minimum: int = DEFAULT_MINIMUM,
 ) -> PayoutOut:
     """Transfer a due payout to the KOL's connected account, with the deal as transfer group."""
     now = now or _now()
@@ -159,17 +166,21 @@ async def pay_out(
         if payout["deal_status"] == DealStatus.DISPUTED:
             await _pause(conn, payout)
         else:
-            await _pay_due_batch(conn, gateway, payout, now)
+            await _pay_due_batch(conn, gateway, payout, now, minimum)
         return views.payout_out(await conn.fetchrow(queries.LOCK_PAYOUT, payout_id), now)
 
 
 async def _pay_due_batch(
-    conn: asyncpg.Connection, gateway: StripeGateway, payout: asyncpg.Record, now: datetime
+    conn: asyncpg.Connection,
+    gateway: StripeGateway,
+    payout: asyncpg.Record,
+    now: datetime,
+    minimum: int,
 ) -> None:
     """Transfer all the KOL's due payouts together once they reach the minimum payout."""
     batch = await conn.fetch(queries.DUE_BATCH_OF_KOL, payout["kol_id"], payout["currency"], now)
-    if rules.below_minimum(sum(p["amount"] for p in batch)):
-        held = f"waits until payouts due reach the minimum of {rules.MINIMUM_PAYOUT}"
+    if rules.below_minimum(sum(p["amount"] for p in batch), minimum):
+        held = f"waits until payouts due reach the minimum of {minimum}"
         await conn.execute(queries.PAYOUT_HELD, payout["id"], held)
         return
     for due in batch:
@@ -297,16 +308,24 @@ async def reduce_for_clawback(
     return row
 
 
-async def pay_due(conn: asyncpg.Connection, gateway: StripeGateway, limit: int = 100) -> int:
+async def pay_due(
+    conn: asyncpg.Connection,
+    gateway: StripeGateway,
+    limit: int = 100,
+    *,
+    minimum: int = DEFAULT_MINIMUM,
+) -> int:
     """Pay every scheduled payout that has come due (the worker's sweep); returns how many paid."""
     now = _now()
     paid = 0
     for row in await conn.fetch(queries.DUE_PAYOUTS, now, limit):
-        paid += (await pay_out(conn, gateway, row["id"], now)).status == "paid"
+        paid += (await pay_out(conn, gateway, row["id"], now, minimum=minimum)).status == "paid"
     return paid
 
 
-async def earnings(conn: asyncpg.Connection, kol_id: UUID) -> EarningsOut:
+async def earnings(
+    conn: asyncpg.Connection, kol_id: UUID, minimum: int = DEFAULT_MINIMUM
+) -> EarningsOut:
     now = _now()
     rows = await conn.fetch(queries.PAYOUTS_OF_KOL, kol_id)
     account = await conn.fetchrow(queries.FIND_PAYOUT_ACCOUNT, kol_id)
@@ -320,7 +339,7 @@ async def earnings(conn: asyncpg.Connection, kol_id: UUID) -> EarningsOut:
         payout_account_ready=bool(account and account["payouts_enabled"]),
         payouts=payouts,
         owed=owed,
-        minimum_payout=rules.MINIMUM_PAYOUT,
+        minimum_payout=minimum,
         lines=[msgspec.convert(dict(r), EarningLine) for r in lines],
     )
 

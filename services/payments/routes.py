@@ -22,7 +22,7 @@ from contracts.payments import (
     WebhookAck,
 )
 from services.api.auth import PUBLIC, allow
-from services.api.dependencies import DB, CurrentCaller
+from services.api.dependencies import DB, AppSettings, CurrentCaller
 from services.api.openapi import problem_responses
 from services.errors import Forbidden
 from services.payments import commissions, payouts, service, webhooks
@@ -107,8 +107,8 @@ class KolPayoutsController(Controller):
         summary="Every payout of the KOL with its promised date, and what is still owed",
         responses=problem_responses(401, 403),
     )
-    async def earnings(self, caller: CurrentCaller, db: DB) -> EarningsOut:
-        return await payouts.earnings(db, _kol(caller))
+    async def earnings(self, caller: CurrentCaller, db: DB, settings: AppSettings) -> EarningsOut:
+        return await payouts.earnings(db, _kol(caller), settings.minimum_payout)
 
 
 def _kol(caller: CurrentCaller) -> UUID:

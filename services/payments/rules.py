@@ -12,8 +12,6 @@ CANCELLABLE = frozenset({DealStatus.AWAITING_FUNDING, DealStatus.FUNDED})
 FUNDABLE = DealStatus.AWAITING_FUNDING
 CLOSED_TO_PAYMENT = frozenset({DealStatus.CANCELLED, DealStatus.REFUNDED})
 RELEASABLE = DealStatus.APPROVED
-# Transfers smaller than this (minor units) wait until the KOL's due payouts add up to it.
-MINIMUM_PAYOUT = 1_000
 
 
 def funding_key(deal_id: UUID) -> str:
@@ -46,8 +44,9 @@ def payout_due(approved_at: datetime, hold_days: int) -> datetime:
     return approved_at + timedelta(days=hold_days)
 
 
-def below_minimum(due_total: int) -> bool:
-    return due_total < MINIMUM_PAYOUT
+def below_minimum(due_total: int, minimum: int) -> bool:
+    """Transfers smaller than the minimum wait until the KOL's due payouts add up to it."""
+    return due_total < minimum
 
 
 UNPAID = frozenset({"scheduled", "paused"})

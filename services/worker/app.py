@@ -43,10 +43,11 @@ async def run_worker(
 ) -> None:
     """Run jobs until stopped (or, with `wait=False`, until the queue is empty).
 
-    Jobs share one pool and one Stripe gateway, given to them in their context.
+    Jobs share one pool, one Stripe gateway and the settings, given to them in their context.
     """
     pool = await database.create_pool(url, min_size=1, max_size=concurrency + 1)
-    gateway = StripeLibraryGateway(settings or Settings.from_env())
+    settings = settings or Settings.from_env()
+    gateway = StripeLibraryGateway(settings)
     connector = procrastinate.PsycopgConnector(conninfo=database.asyncpg_dsn(url))
     try:
         with task_registry().replace_connector(connector) as app:
@@ -54,7 +55,7 @@ async def run_worker(
                 await app.run_worker_async(
                     concurrency=concurrency,
                     wait=wait,
-                    additional_context={"pool": pool, "gateway": gateway},
+                    additional_context={"pool": pool, "gateway": gateway, "settings": settings},
                     install_signal_handlers=wait,
                 )
     finally:

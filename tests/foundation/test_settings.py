@@ -19,6 +19,7 @@ def test_every_variable_is_read_and_typed() -> None:
             "JWT_SECRET": "s" * 40,
             "LOGIN_LIMIT_PER_IP": "5",
             "CLICK_LIMIT_PER_MINUTE": "30",
+            "MINIMUM_PAYOUT": "5000",
             "STRIPE_API_KEY": "sk_test_x",
         }
     )
@@ -27,6 +28,7 @@ def test_every_variable_is_read_and_typed() -> None:
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.login_limit_per_ip == 5
     assert settings.click_limit_per_minute == 30
+    assert settings.minimum_payout == 5_000
     assert settings.jwt_secret == "s" * 40
 
 

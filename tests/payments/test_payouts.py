@@ -233,6 +233,11 @@ async def test_small_payouts_wait_until_they_reach_the_minimum_together(
         pay_client, stripe_api, inbox, db, sides.merchant, creator, 500
     )
     await payouts.release_deal(db, second_deal, long_ago)
+    higher = await payouts.pay_out(db, gateway, first.id, minimum=2_000)
+    assert (higher.status, higher.last_error) == (
+        "scheduled",
+        "waits until payouts due reach the minimum of 2000",
+    )
     await payouts.pay_due(db, gateway)
 
     earnings = (await pay_client.get("/v1/kols/me/earnings", headers=creator.headers)).json()
