@@ -3,6 +3,7 @@ off-session, then each KOL's share is transferred; a decline is recorded, shown 
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import stripe
@@ -12,7 +13,8 @@ from services.ledger.service import balance
 from services.payments import commissions
 from services.payments.gateway import StripeLibraryGateway
 from services.settings import Settings
-from tests.helpers import Account, Client, kol, merchant
+from services.tracking import service as tracking
+from tests.helpers import Account, Client, api_key, kol, merchant
 from tests.payments.support import accepted_deal
 from tests.stripe_peer import onboard_account
 
@@ -108,3 +110,43 @@ async def test_a_card_stripe_declines_cannot_be_saved(pay_client: Client) -> Non
 
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "payment_method"
+
+
+async def test_tracked_orders_are_booked_settled_and_paid(
+    pay_client: Client, stripe_api: stripe.StripeClient, peer_url: str, db, gateway
+) -> None:
+    owner = await merchant(pay_client)
+    await _save_card(pay_client, owner, "pm_card_visa")
+    creator = await kol(pay_client)
+    opened = await pay_client.post(
+        "/v1/kols/me/payout-account", json=LINKS, headers=creator.headers
+    )
+    await onboard_account(peer_url, opened.json()["stripe_account_id"])
+    deal = await accepted_deal(pay_client, owner, creator)
+    code = await db.fetchval(
+        "SELECT code FROM tracking_links WHERE deal_id = $1", uuid.UUID(deal["id"])
+    )
+    partner = {"X-API-Key": await api_key(pay_client, owner, "conversions:write")}
+    now = datetime.now(UTC).isoformat()
+    orders = [
+        {"order_id": uuid.uuid4().hex, "amount": amount, "currency": "USD", "occurred_at": now,
+         "tracking_code": code}
+        for amount in (20_000, 10_000)
+    ]  # fmt: skip
+    results = (
+        await pay_client.post("/v1/conversions/batch", json={"items": orders}, headers=partner)
+    ).json()["results"]
+    ids = [uuid.UUID(r["id"]) for r in results]
+
+    await tracking.approve_due(db, datetime.now(UTC) + timedelta(days=15))
+    settled = await commissions.settle(db, gateway, uuid.UUID(owner.me["merchant_id"]), "USD")
+
+    assert settled is not None
+    assert (settled.status, settled.amount) == ("paid", 3_000 + 1_500)
+    statuses = await db.fetch("SELECT status FROM conversions WHERE id = any($1::uuid[])", ids)
+    assert [r["status"] for r in statuses] == ["paid", "paid"]
+    transfers = await stripe_api.v1.transfers.list_async({"transfer_group": f"deal_{deal['id']}"})
+    cut = await db.fetchval("SELECT sum(platform_cut) FROM conversions WHERE id = any($1)", ids)
+    assert cut > 0
+    assert sum(t.amount for t in transfers.data) == 4_500 - cut
+    assert await balance(db, ledger_rules.payable(uuid.UUID(deal["kol_id"]), "USD")) == 0
