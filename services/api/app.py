@@ -15,7 +15,7 @@ from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from services.api.auth import PUBLIC, CallerAuthMiddleware, FixedWindowLimiter
 from services.api.dependencies import provide_caller, provide_db, provide_settings
 from services.api.health import HealthController
-from services.api.middleware import request_context_middleware
+from services.api.middleware import refuse_nul, request_context_middleware
 from services.api.openapi import docs_assets_router, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
 from services.briefs.routes import ROUTES as BRIEF_ROUTES
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *REPORT_ROUTES,
             *REDIRECT_ROUTES,
         ],
+        before_request=refuse_nul,
         middleware=[
             DefineMiddleware(
                 CallerAuthMiddleware,

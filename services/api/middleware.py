@@ -1,12 +1,17 @@
-"""Per-request context: a request id on every log line and in `X-Request-ID`, one summary line."""
+"""Per-request context: a request id on every log line and in `X-Request-ID`, one summary line;
+and the refusal of text PostgreSQL cannot store."""
 
 import re
 import time
 import uuid
 from typing import Any
 
+import msgspec
 import structlog
+from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.errors import Invalid
 
 log = structlog.get_logger("kolmarket.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -57,3 +62,43 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             structlog.contextvars.clear_contextvars()
 
     return middleware
+
+
+NUL_ESCAPE = b"\\u0000"
+
+
+async def refuse_nul(request: Request[Any, Any, Any]) -> None:
+    """PostgreSQL text cannot hold the NUL character: a request carrying one in its path, query
+    or JSON body is refused with the field named, before it reaches a use case."""
+    if "\x00" in request.scope["path"]:
+        raise Invalid("path", "the path must not contain the NUL character")
+    if b"%00" in request.scope.get("query_string", b""):
+        for name, value in request.query_params.multi_items():
+            if "\x00" in value:
+                raise Invalid(name, "must not contain the NUL character")
+    if request.method in ("POST", "PUT", "PATCH"):
+        body = await request.body()
+        if NUL_ESCAPE in body:
+            try:
+                field = _nul_field(msgspec.json.decode(body), "")
+            except msgspec.DecodeError:
+                return  # malformed JSON is answered by the body's own decoding
+            if field is not None:
+                raise Invalid(field, "must not contain the NUL character (\\u0000)")
+
+
+def _nul_field(value: Any, at: str) -> str | None:
+    """The path (`items[3].order_id`) of the first string holding a NUL, if any."""
+    if isinstance(value, str):
+        return (at or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        items = ((f"{at}.{k}" if at else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{at}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for path, item in items:
+        found = _nul_field(item, path)
+        if found is not None:
+            return found
+    return None

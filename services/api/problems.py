@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -78,6 +79,19 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return problem(exc.status_code, title, exc.detail or title, slug, headers=headers)
 
 
+def concurrent_change(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Two requests changed the same rows at once and the database chose this one to undo;
+    nothing of it was kept, so sending it again is safe."""
+    log.warning("request_conflicted", error=type(exc).__name__)
+    return problem(
+        409,
+        "Conflict",
+        "another request changed the same data at the same moment; nothing was changed, "
+        "send this request again",
+        "conflict",
+    )
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("request_failed", path=request.url.path, exc_info=exc)
     return problem(
@@ -108,5 +122,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     PricingError: pricing_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    asyncpg.DeadlockDetectedError: concurrent_change,
+    asyncpg.SerializationError: concurrent_change,
     Exception: unexpected_error,
 }

@@ -28,7 +28,10 @@ def deliverable_of(deliverables: Sequence[DealDeliverable], index: int) -> DealD
 
 def check_url(platform: Platform, url: str) -> None:
     """The post must be on the deliverable's platform (one of its hosts or their subdomains)."""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        raise Invalid("url", "url is not a valid link") from None
     allowed = PLATFORM_HOSTS[platform]
     if not any(host == h or host.endswith("." + h) for h in allowed):
         raise Invalid("url", f"a {platform} post must be on {' or '.join(allowed)}")

@@ -251,11 +251,18 @@ async def _pause(conn: asyncpg.Connection, payout: asyncpg.Record) -> None:
 
 
 async def lock_unpaid_payout(conn: asyncpg.Connection, deal_id: UUID) -> asyncpg.Record | None:
-    """The deal's payout if it is still to be paid (scheduled or paused), locked."""
+    """The deal's payout if it is still to be paid (scheduled or paused), locked; called with
+    the deal's lock held. A transfer of it under way answers 409 rather than waiting."""
     found = await conn.fetchrow(queries.PAYOUT_OF_DEAL, deal_id)
     if found is None:
         return None
-    payout = await conn.fetchrow(queries.LOCK_PAYOUT, found["id"])
+    try:
+        async with conn.transaction():
+            payout = await conn.fetchrow(queries.LOCK_PAYOUT_NOWAIT, found["id"])
+    except asyncpg.LockNotAvailableError:
+        raise Conflict(
+            "the KOL's payout for this deal is being transferred right now; try again shortly"
+        ) from None
     unpaid = (PayoutStatus.SCHEDULED, PayoutStatus.PAUSED)
     return payout if payout is not None and payout["status"] in unpaid else None
 

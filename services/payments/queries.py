@@ -81,6 +81,11 @@ LOCK_PAYOUT = f"""
     FROM payouts p JOIN deals d ON d.id = p.deal_id
     WHERE p.id = $1 FOR UPDATE OF p
 """
+# A dispute holds the deal's lock; a transfer under way holds the payout's and then wants the
+# deal's. Not waiting for the payout breaks that circle: the dispute answers 409 instead.
+LOCK_PAYOUT_NOWAIT = f"""
+    SELECT {PAYOUT_COLUMNS} FROM payouts p WHERE p.id = $1 FOR UPDATE OF p NOWAIT
+"""
 PAYOUT_OF_DEAL = f"SELECT {PAYOUT_COLUMNS} FROM payouts p WHERE p.deal_id = $1"
 PAYOUTS_OF_KOL = f"""
     SELECT {PAYOUT_COLUMNS} FROM payouts p WHERE p.kol_id = $1 ORDER BY p.due_at, p.id LIMIT 500

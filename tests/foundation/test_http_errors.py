@@ -5,6 +5,8 @@ import re
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.helpers import Client, merchant
+
 PROBLEM = "application/problem+json"
 
 
@@ -46,3 +48,24 @@ async def test_docs_render_without_any_cdn(client: AsyncTestClient[Litestar]) ->
     assert all(url.startswith("/static/docs/") for url in assets), assets
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"):
         assert (await client.get(f"/static/docs/{asset}")).status_code == 200
+
+
+async def test_text_with_a_nul_character_is_refused_naming_the_field(client: Client) -> None:
+    body = {"email": "nul@example.com", "password": "correct horse 42", "role": "kol",
+            "display_name": "Mia\u0000Chen"}  # fmt: skip
+    refused = await client.post("/v1/auth/register", json=body)
+    owner = await merchant(client)
+    in_query = await client.get("/v1/conversions?order_id=a%00b", headers=owner.headers)
+    in_list = await client.post(
+        "/v1/conversions/batch",
+        json={"items": [{"order_id": "ok"}, {"order_id": "x\u0000y"}]},
+        headers=owner.headers,
+    )
+
+    assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "display_name")
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert (in_query.status_code, in_query.json()["errors"][0]["field"]) == (422, "order_id")
+    assert (in_list.status_code, in_list.json()["errors"][0]["field"]) == (
+        422,
+        "items[1].order_id",
+    )

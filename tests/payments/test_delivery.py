@@ -37,6 +37,7 @@ async def test_a_post_on_another_platform_is_refused_naming_url(
     plain_http = await submit(pay_client, sides.kol, deal["id"], url="http://www.tiktok.com/v/1")
     no_such_piece = await submit(pay_client, sides.kol, deal["id"], deliverable=1)
     future = await submit(pay_client, sides.kol, deal["id"], posted_at=ago(hours=-2))
+    broken = await submit(pay_client, sides.kol, deal["id"], url="https://[bad/video/1")
 
     assert elsewhere.status_code == 422
     assert elsewhere.headers["content-type"].startswith(PROBLEM)
@@ -46,6 +47,7 @@ async def test_a_post_on_another_platform_is_refused_naming_url(
     assert (plain_http.status_code, plain_http.json()["errors"][0]["field"]) == (422, "url")
     assert [e["field"] for e in no_such_piece.json()["errors"]] == ["deliverable"]
     assert [e["field"] for e in future.json()["errors"]] == ["posted_at"]
+    assert (broken.status_code, broken.json()["errors"][0]["field"]) == (422, "url")
     assert await deal_status(db, deal["id"]) == "funded"
 
 

@@ -371,3 +371,22 @@ async def test_resolving_for_the_kol_before_the_due_date_keeps_the_promised_date
         str(payout["id"]),
     )
     assert [j["scheduled_at"] for j in jobs] == [promised]
+
+
+async def test_a_takedown_during_the_payouts_transfer_is_refused_and_changes_nothing(
+    pay_client: Client, sides: Sides, stripe_api, inbox: Inbox, db
+) -> None:
+    deal, pieces = await _released(pay_client, stripe_api, inbox, db, sides.merchant, sides.kol)
+
+    async with db.transaction():  # the payout job holds the payout while Stripe answers
+        await db.execute(
+            "SELECT 1 FROM payouts WHERE deal_id = $1 FOR UPDATE", uuid.UUID(deal["id"])
+        )
+        busy = await _report(pay_client, deal["id"], pieces[1], sides.merchant.headers)
+
+    assert busy.status_code == 409, busy.text
+    assert "being transferred" in busy.json()["detail"]
+    assert await deal_status(db, deal["id"]) == "approved"
+    assert (await _payout(db, deal["id"]))["status"] == "scheduled"
+    later = await _report(pay_client, deal["id"], pieces[1], sides.merchant.headers)
+    assert later.status_code == 201, later.text
