@@ -28,17 +28,33 @@ INSERT_EVENTS = """
 
 
 def event_type(payload: EventPayload) -> str:
-    tag = payload.__struct_config__.tag
+    return type_of(type(payload))
+
+
+def type_of(kind: type[msgspec.Struct]) -> str:
+    """The type of the events of a payload struct (its tag, `offer.accepted`)."""
+    tag = kind.__struct_config__.tag
     assert isinstance(tag, str)
     return tag
+
+
+def aggregate_type(kind: str) -> str:
+    """The aggregate an event type is about: `offer` of `offer.accepted`."""
+    return kind.partition(".")[0]
 
 
 def _row(
     payload: EventPayload, aggregate_id: UUID, merchant_id: UUID | None, kol_id: UUID | None
 ) -> tuple[object, ...]:
     kind = event_type(payload)
-    aggregate_type = kind.partition(".")[0]
-    return (kind, aggregate_type, aggregate_id, merchant_id, kol_id, msgspec.to_builtins(payload))
+    return (
+        kind,
+        aggregate_type(kind),
+        aggregate_id,
+        merchant_id,
+        kol_id,
+        msgspec.to_builtins(payload),
+    )
 
 
 async def append(
@@ -64,7 +80,7 @@ async def append_many(
     document = [
         {
             "type": (kind := event_type(payload)),
-            "aggregate_type": kind.partition(".")[0],
+            "aggregate_type": aggregate_type(kind),
             "aggregate_id": aggregate_id,
             "merchant_id": merchant_id,
             "kol_id": kol_id,

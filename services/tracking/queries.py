@@ -53,27 +53,53 @@ EXISTING_ORDERS = f"""
      WHERE c.merchant_id = $1 AND c.order_id = any($2::text[]) AND c.status = 'rejected')
     ORDER BY rank, received_at
 """
-# The batch travels as one JSON document, parsed by PostgreSQL, rather than column arrays.
+# The fields of a `conversion.recorded` event's payload, as written by INSERT_CONVERSIONS.
+RECORDED_FIELDS = (
+    "conversion_id", "merchant_id", "deal_id", "order_id", "amount", "currency", "status",
+    "reasons", "commission",
+)  # fmt: skip
+# The batch travels as one JSON document, parsed by PostgreSQL, rather than column arrays. The
+# one statement stores the orders, adds their commissions to their deals' running totals and
+# records each stored order's `conversion.recorded` event (type $4, aggregate type $5), and
+# answers how many orders it stored.
 INSERT_CONVERSIONS = """
-    INSERT INTO conversions AS c (
-        id, merchant_id, order_id, deal_id, click_id, tracking_code, amount, currency,
-        occurred_at, buyer_ref, status, reasons, commission, platform_cut, hold_until, received_at
+    WITH written AS (
+        INSERT INTO conversions AS c (
+            id, merchant_id, order_id, deal_id, click_id, tracking_code, amount, currency,
+            occurred_at, buyer_ref, status, reasons, commission, platform_cut, hold_until,
+            received_at
+        )
+        SELECT r.id, $1, r.order_id, r.deal_id, r.click_id, r.tracking_code, r.amount,
+               r.currency, r.occurred_at, r.buyer_ref, r.status, r.reasons, r.commission,
+               r.platform_cut, r.hold_until, $2
+        FROM jsonb_to_recordset($3::text::jsonb) AS r (
+            id uuid, order_id text, deal_id uuid, click_id uuid, tracking_code text,
+            amount bigint, currency text, occurred_at timestamptz, buyer_ref text, status text,
+            reasons text[], commission bigint, platform_cut bigint, hold_until timestamptz
+        )
+        ON CONFLICT (merchant_id, order_id) WHERE status <> 'rejected' DO NOTHING
+        RETURNING c.id, c.merchant_id, c.deal_id, c.order_id, c.amount, c.currency, c.status,
+                  c.reasons, c.commission
+    ),
+    counted AS (
+        UPDATE deals d SET commission_counted = d.commission_counted + t.amount
+        FROM (
+            SELECT deal_id, sum(commission)::bigint AS amount FROM written
+            WHERE commission > 0 GROUP BY deal_id
+        ) AS t
+        WHERE d.id = t.deal_id
+    ),
+    recorded AS (
+        INSERT INTO events (type, aggregate_type, aggregate_id, merchant_id, kol_id, payload)
+        SELECT $4::text, $5::text, w.id, w.merchant_id, NULL, jsonb_build_object(
+            'type', $4::text, 'conversion_id', w.id, 'merchant_id', w.merchant_id,
+            'deal_id', w.deal_id, 'order_id', w.order_id, 'amount', w.amount,
+            'currency', w.currency, 'status', w.status, 'reasons', to_jsonb(w.reasons),
+            'commission', w.commission
+        )
+        FROM written w
     )
-    SELECT r.id, $1, r.order_id, r.deal_id, r.click_id, r.tracking_code, r.amount, r.currency,
-           r.occurred_at, r.buyer_ref, r.status, r.reasons, r.commission, r.platform_cut,
-           r.hold_until, $2
-    FROM jsonb_to_recordset($3::text::jsonb) AS r (
-        id uuid, order_id text, deal_id uuid, click_id uuid, tracking_code text, amount bigint,
-        currency text, occurred_at timestamptz, buyer_ref text, status text, reasons text[],
-        commission bigint, platform_cut bigint, hold_until timestamptz
-    )
-    ON CONFLICT (merchant_id, order_id) WHERE status <> 'rejected' DO NOTHING
-    RETURNING c.id
-"""
-ADD_COUNTED = """
-    UPDATE deals d SET commission_counted = d.commission_counted + t.amount
-    FROM unnest($1::uuid[], $2::bigint[]) AS t (deal_id, amount)
-    WHERE d.id = t.deal_id
+    SELECT count(*) FROM written
 """
 
 FIND_CONVERSION = f"""

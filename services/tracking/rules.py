@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 from contracts.deals import DealStatus
@@ -50,6 +51,7 @@ class DealFacts:
     span: timedelta = field(init=False)  # the attribution window's length
     hold: timedelta = field(init=False)  # the commission's holding period
     closes_at: datetime | None = field(init=False)  # attribution days after approval
+    attributable: bool = field(init=False)  # neither cancelled nor refunded
 
     def __post_init__(self) -> None:
         span = timedelta(days=self.attribution_days)
@@ -57,6 +59,7 @@ class DealFacts:
         object.__setattr__(self, "hold", timedelta(days=self.return_days))
         closes = self.approved_at + span if self.approved_at is not None else None
         object.__setattr__(self, "closes_at", closes)
+        object.__setattr__(self, "attributable", self.status not in NOT_ATTRIBUTABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,7 @@ class Click:
     clicked_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     deal_id: UUID | None
     status: ConversionStatus
     reasons: tuple[Reason, ...]
@@ -78,10 +80,22 @@ class Verdict:
 def time_ordered_id() -> UUID:
     """A UUIDv7 (RFC 9562): milliseconds since the epoch, then random bits. Ids made one after
     another sort together, so a busy table's indexes grow at their right edge."""
+    return time_ordered_ids(1)[0]
+
+
+_RAND_B = (1 << 62) - 1
+
+
+def time_ordered_ids(count: int) -> list[UUID]:
+    """`count` UUIDv7s of this millisecond, their random bits read from the system at once."""
     ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10))
-    rand_a, rand_b = rand >> 68, rand & ((1 << 62) - 1)
-    return UUID(int=(ms << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b)
+    fixed = (ms << 80) | (0x7 << 76) | (0b10 << 62)
+    noise = os.urandom(10 * count)
+    ids = []
+    for start in range(0, 10 * count, 10):
+        rand = int.from_bytes(noise[start : start + 10])
+        ids.append(UUID(int=fixed | ((rand >> 68) << 64) | (rand & _RAND_B)))
+    return ids
 
 
 def commission(amount: int, commission_bp: int, cap_left: int | None) -> int:
@@ -115,9 +129,11 @@ class Judge:
     deals: dict[UUID, DealFacts]
     click_orders: dict[UUID, list[datetime]]
     counted: dict[UUID, int] = field(default_factory=dict)
+    latest: datetime = field(init=False)  # the latest an order may have happened
 
     def __post_init__(self) -> None:
         self.counted = {deal_id: d.commission_counted for deal_id, d in self.deals.items()}
+        self.latest = self.now + CLOCK_SLACK
 
     def deal_of(self, item: ConversionIn) -> tuple[UUID | None, list[Reason]]:
         by_code = self.links.get(item.tracking_code) if item.tracking_code else None
@@ -133,27 +149,39 @@ class Judge:
             reasons.append(Reason.CODE_CLICK_MISMATCH)
         return by_code or (click.deal_id if click else None), reasons
 
+    def _count(
+        self,
+        item: ConversionIn,
+        deal: DealFacts,
+        status: ConversionStatus,
+        signals: tuple[Reason, ...],
+    ) -> Verdict:
+        """An order that counts: its commission uses up what is left of the deal's cap."""
+        cap = deal.commission_cap
+        earned = commission(
+            item.amount, deal.commission_bp, None if cap is None else cap - self.counted[deal.id]
+        )
+        self.counted[deal.id] += earned
+        if item.click_id is not None:
+            self.click_orders.setdefault(item.click_id, []).append(item.occurred_at)
+        hold_until = item.occurred_at + deal.hold
+        return Verdict(
+            deal.id, status, signals, earned, platform_cut(earned, deal.take_rate_bp), hold_until
+        )
+
     def decide(self, item: ConversionIn) -> Verdict:
         deal_id, reasons = self.deal_of(item)
         deal = self.deals.get(deal_id) if deal_id else None
         click = self.clicks.get(item.click_id) if item.click_id else None
-        if item.occurred_at > self.now + CLOCK_SLACK:
+        if item.occurred_at > self.latest:
             reasons.append(Reason.OCCURRED_IN_FUTURE)
         if deal is not None and not reasons:
-            reasons.extend(_refusals(item, deal, click))
+            reasons = _refusals(item, deal, click)
         if reasons or deal is None:
             return Verdict(deal_id, ConversionStatus.REJECTED, tuple(reasons), 0, 0, None)
         signals = self._signals(item, deal, click)
-        cap = deal.commission_cap
-        cap_left = None if cap is None else cap - self.counted[deal.id]
-        earned = commission(item.amount, deal.commission_bp, cap_left)
-        self.counted[deal.id] += earned
-        if item.click_id is not None:
-            self.click_orders.setdefault(item.click_id, []).append(item.occurred_at)
         status = ConversionStatus.HELD if signals else ConversionStatus.PENDING
-        hold_until = item.occurred_at + deal.hold
-        cut = platform_cut(earned, deal.take_rate_bp)
-        return Verdict(deal.id, status, tuple(signals), earned, cut, hold_until)
+        return self._count(item, deal, status, tuple(signals))
 
     def _signals(self, item: ConversionIn, deal: DealFacts, click: Click | None) -> list[Reason]:
         signals = []
@@ -170,11 +198,14 @@ class Judge:
 
 def _refusals(item: ConversionIn, deal: DealFacts, click: Click | None) -> list[Reason]:
     reasons = []
-    if deal.status in NOT_ATTRIBUTABLE:
+    if not deal.attributable:
         reasons.append(Reason.DEAL_CANCELLED)
     if item.currency != deal.currency:
         reasons.append(Reason.CURRENCY_MISMATCH)
-    start, end = window(deal, click)
+    if click is None:
+        start, end = deal.created_at, deal.closes_at
+    else:
+        start, end = window(deal, click)
     if item.occurred_at < start or (end is not None and item.occurred_at > end):
         reasons.append(Reason.OUTSIDE_WINDOW)
     return reasons

@@ -4,7 +4,8 @@ operators decide held orders; the holding period's end books commissions in the 
 A batch is one transaction: its deals are locked (in id order) while it is judged, so the
 deals' caps and click bursts are counted exactly even when batches race, and each order's
 result is stored with it. A repeated report of a counted order answers with the stored
-result; a contradicting one is stored as rejected (`duplicate`).
+result; a contradicting one is stored as rejected (`duplicate`). The new reports, their deals'
+running totals and their `conversion.recorded` events are written by one statement.
 """
 
 from collections import Counter, defaultdict
@@ -36,6 +37,13 @@ from services.payments.commissions import accrue_commission
 from services.tracking import queries, rules
 
 log = structlog.get_logger(__name__)
+
+RECORDED = events.type_of(ConversionRecorded)
+RECORDED_AGGREGATE = events.aggregate_type(RECORDED)
+# INSERT_CONVERSIONS writes the events of stored orders itself, so its payload has to stay
+# the event's fields exactly.
+if ConversionRecorded.__struct_fields__ != queries.RECORDED_FIELDS:
+    raise RuntimeError("queries.RECORDED_FIELDS differs from the ConversionRecorded fields")
 
 
 def _now() -> datetime:
@@ -90,34 +98,58 @@ async def record(
         # A plan cached while the table was small would scan it once it is large.
         await conn.execute(queries.PLAN_EACH_TIME)
         judge = await _judge_for(conn, merchant_id, items, now)
-        stored: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in await conn.fetch(
+        existing = await conn.fetch(
             queries.EXISTING_ORDERS, merchant_id, list({i.order_id for i in items})
-        ):
-            stored[row["order_id"]].append(dict(row))
-        results: list[ConversionResult | None] = []
-        new: list[dict[str, Any]] = []
-        for index, item in enumerate(items):
-            repeat = _repeat_of(item, stored[item.order_id])
+        )
+        new, results = _judge(items, judge, existing)
+        await _insert(conn, merchant_id, new, now)
+    counts = Counter(r.status for r in results)
+    log.info("conversions_recorded", merchant_id=str(merchant_id), items=len(items), new=len(new))
+    return ConversionBatchOut(results=results, counts=dict(counts))
+
+
+def _judge(
+    items: Sequence[ConversionIn], judge: rules.Judge, existing: list[asyncpg.Record]
+) -> tuple[list[dict[str, Any]], list[ConversionResult]]:
+    """The batch's new reports to store, and every item's result in order, given the orders'
+    stored reports (counted first)."""
+    ids = iter(rules.time_ordered_ids(len(items)))
+    # Each order's reports: stored ones, then this batch's, the counted one first.
+    stored: dict[str, list[dict[str, Any]]] = {}
+    for row in existing:
+        stored.setdefault(row["order_id"], []).append(dict(row))
+    results: list[ConversionResult] = []
+    new: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        earlier = stored.get(item.order_id)
+        if earlier is None:
+            verdict = judge.decide(item)
+        else:
+            repeat = _repeat_of(item, earlier)
             if repeat is not None:
                 results.append(_result(index, repeat, True))
                 continue
-            row = _new_row(item, judge, now, stored[item.order_id])
-            if row["status"] == ConversionStatus.REJECTED:
-                stored[item.order_id].append(row)
-            else:
-                stored[item.order_id].insert(0, row)
-            new.append(row)
-            results.append(None)
-        await _insert(conn, merchant_id, new, now)
-    filled = iter(new)
-    answers = [
-        result if result is not None else _result(index, next(filled), False)
-        for index, result in enumerate(results)
-    ]
-    counts = Counter(r.status for r in answers)
-    log.info("conversions_recorded", merchant_id=str(merchant_id), items=len(items), new=len(new))
-    return ConversionBatchOut(results=answers, counts=dict(counts))
+            verdict = _verdict(item, judge, earlier)
+        row = _new_row(item, verdict, next(ids))
+        if earlier is None:
+            stored[item.order_id] = [row]
+        elif verdict.status == ConversionStatus.REJECTED:
+            earlier.append(row)
+        else:
+            earlier.insert(0, row)
+        new.append(row)
+        results.append(
+            ConversionResult(
+                index=index,
+                order_id=item.order_id,
+                id=row["id"],
+                status=verdict.status,
+                reasons=list(verdict.reasons),
+                commission=verdict.commission,
+                duplicate=False,
+            )
+        )
+    return new, results
 
 
 async def _judge_for(
@@ -166,18 +198,23 @@ def _repeat_of(item: ConversionIn, earlier: list[dict[str, Any]]) -> dict[str, A
     return next((row for row in earlier if rules.same_order(item, row)), None)
 
 
-def _new_row(
-    item: ConversionIn, judge: rules.Judge, now: datetime, earlier: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _verdict(
+    item: ConversionIn, judge: rules.Judge, earlier: list[dict[str, Any]]
+) -> rules.Verdict:
+    """A new report of an order reported before: a duplicate if the order already counts."""
     counted = next((row for row in earlier if row["status"] != "rejected"), None)
-    if counted is not None:
-        verdict = rules.Verdict(
-            counted["deal_id"], ConversionStatus.REJECTED, (Reason.DUPLICATE,), 0, 0, None
-        )
-    else:
-        verdict = judge.decide(item)
+    if counted is None:
+        return judge.decide(item)
+    return rules.Verdict(
+        counted["deal_id"], ConversionStatus.REJECTED, (Reason.DUPLICATE,), 0, 0, None
+    )
+
+
+def _new_row(item: ConversionIn, verdict: rules.Verdict, id_: UUID) -> dict[str, Any]:
+    """The stored form of a new report (what INSERT_CONVERSIONS reads, and what a repeat of it
+    later in the batch is compared with and answered from)."""
     return {
-        "id": rules.time_ordered_id(),
+        "id": id_,
         "order_id": item.order_id,
         "deal_id": verdict.deal_id,
         "click_id": item.click_id,
@@ -187,49 +224,26 @@ def _new_row(
         "occurred_at": item.occurred_at,
         "buyer_ref": item.buyer_ref,
         "status": verdict.status,
-        "reasons": list(verdict.reasons),
+        "reasons": verdict.reasons,
         "commission": verdict.commission,
         "platform_cut": verdict.platform_cut,
         "hold_until": verdict.hold_until,
-        "received_at": now,
-        "decided_at": None,
-        "reversal_reason": None,
     }
 
 
 async def _insert(
     conn: asyncpg.Connection, merchant_id: UUID, rows: list[dict[str, Any]], now: datetime
 ) -> None:
+    """Store the new reports with their deals' running totals and their events."""
     if not rows:
         return
     document = msgspec.json.encode(rows).decode()
-    written = await conn.fetch(queries.INSERT_CONVERSIONS, merchant_id, now, document)
-    if len(written) != len(rows):
+    written = await conn.fetchval(
+        queries.INSERT_CONVERSIONS, merchant_id, now, document, RECORDED, RECORDED_AGGREGATE
+    )
+    if written != len(rows):
         # Another batch counted one of these orders between our read and our write.
         raise Conflict("some of these orders were reported at the same moment; send them again")
-    counted: Counter[UUID] = Counter()
-    for row in rows:
-        if row["commission"]:
-            counted[row["deal_id"]] += row["commission"]
-    if counted:
-        await conn.execute(queries.ADD_COUNTED, list(counted), list(counted.values()))
-    await events.append_many(
-        conn, [(_recorded(merchant_id, row), row["id"], merchant_id, None) for row in rows]
-    )
-
-
-def _recorded(merchant_id: UUID, row: dict[str, Any]) -> ConversionRecorded:
-    return ConversionRecorded(
-        conversion_id=row["id"],
-        merchant_id=merchant_id,
-        deal_id=row["deal_id"],
-        order_id=row["order_id"],
-        amount=row["amount"],
-        currency=row["currency"],
-        status=row["status"],
-        reasons=row["reasons"],
-        commission=row["commission"],
-    )
 
 
 async def record_one(
