@@ -266,6 +266,38 @@ class ConversionReversed(_Event, tag="conversion.reversed", frozen=True):
     reason: str
 
 
+class ConversionApproved(_Event, tag="conversion.approved", frozen=True):
+    """The holding period ended: the order's commission is booked and will be settled."""
+
+    conversion_id: UUID
+    merchant_id: UUID
+    deal_id: UUID
+    order_id: str
+    commission: int
+    platform_cut: int
+
+
+class ConversionReviewed(_Event, tag="conversion.reviewed", frozen=True):
+    """An operator decided a held order: `pending` (it counts) or `rejected`."""
+
+    conversion_id: UUID
+    merchant_id: UUID
+    deal_id: UUID | None
+    order_id: str
+    status: str
+    note: str
+
+
+class ConversionPaid(_Event, tag="conversion.paid", frozen=True):
+    """The KOL's share of the order's commission was transferred."""
+
+    conversion_id: UUID
+    merchant_id: UUID
+    deal_id: UUID
+    order_id: str
+    transfer_id: str
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -293,4 +325,7 @@ EventPayload = (
     | DisputeResolved
     | ConversionRecorded
     | ConversionReversed
+    | ConversionApproved
+    | ConversionReviewed
+    | ConversionPaid
 )

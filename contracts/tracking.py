@@ -3,8 +3,9 @@
 An order counts once per merchant and `order_id`. Each report gets a status and the reasons for
 it, never silently dropped:
 
-- `pending`: counted; its commission waits out the brief's holding period (`hold_until`),
-  during which a return reverses it;
+- `pending`: counted; its commission waits out the brief's holding period (`hold_until`, the
+  order's time plus the brief's `return_days`), during which a return reverses it; an order
+  reported after that is booked by the next run;
 - `approved`: the holding period ended and the commission is booked in the ledger;
 - `paid`: the KOL's share was transferred;
 - `reversed`: returned while pending;
@@ -109,6 +110,7 @@ class ConversionOut(msgspec.Struct, kw_only=True, frozen=True):
     received_at: datetime
     decided_at: datetime | None
     reversal_reason: str | None
+    review_note: str | None  # an operator's note on a held conversion
 
 
 class ConversionResult(msgspec.Struct, kw_only=True, frozen=True):

@@ -38,9 +38,14 @@ def upgrade() -> None:
         "CREATE INDEX conversions_rejected_order_idx ON conversions (merchant_id, order_id) "
         "WHERE status = 'rejected'"
     )
-    # A merchant's conversions newest first, and the operators' queue of held ones.
+    # A merchant's and a deal's conversions newest first, and the operators' queue of held ones.
     op.execute(
         "CREATE INDEX conversions_merchant_idx ON conversions (merchant_id, received_at, id)"
+    )
+    op.execute("DROP INDEX conversions_deal_idx")
+    op.execute("CREATE INDEX conversions_deal_idx ON conversions (deal_id, received_at, id)")
+    op.execute(
+        "ALTER TABLE conversions ADD COLUMN review_note text CHECK (length(review_note) <= 500)"
     )
     op.execute(
         "CREATE INDEX conversions_held_idx ON conversions (received_at, id) WHERE status = 'held'"
@@ -49,6 +54,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP INDEX conversions_held_idx")
+    op.execute("ALTER TABLE conversions DROP COLUMN review_note")
+    op.execute("DROP INDEX conversions_deal_idx")
+    op.execute("CREATE INDEX conversions_deal_idx ON conversions (deal_id, occurred_at)")
     op.execute("DROP INDEX conversions_merchant_idx")
     op.execute("DROP INDEX conversions_rejected_order_idx")
     op.execute("DROP INDEX conversions_accrual_idx")

@@ -16,8 +16,10 @@ import asyncpg
 import stripe
 import structlog
 
+from contracts.events import ConversionPaid
 from contracts.ledger import EntryKind
 from contracts.payments import BillingOut, SettlementOut, SettlementPage
+from services import events
 from services.errors import Invalid, NotFound
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
@@ -29,7 +31,8 @@ log = structlog.get_logger(__name__)
 # The orders behind a commission are paid once the KOL's share of it is transferred.
 CONVERSIONS_PAID = """
     UPDATE conversions SET status = 'paid', decided_at = now()
-    WHERE accrual_id = any($1::uuid[]) AND status = 'approved'
+    WHERE accrual_id = $1 AND status = 'approved'
+    RETURNING id, merchant_id, deal_id, order_id
 """
 
 
@@ -156,7 +159,8 @@ async def transfer_shares(
             }
             transfer = await gateway.create_transfer(params, rules.commission_key(share["id"]))
             await conn.execute(queries.SHARE_TRANSFERRED, share["id"], transfer.id)
-            await conn.execute(CONVERSIONS_PAID, [share["id"]])
+            paid = await conn.fetch(CONVERSIONS_PAID, share["id"])
+            await events.append_many(conn, [_paid(row, transfer.id) for row in paid])
             lines = ledger_rules.payout(share["kol_id"], share["currency"], share["share"])
             await ledger.post(
                 conn,
@@ -167,6 +171,14 @@ async def transfer_shares(
             )
             moved += 1
     return moved
+
+
+def _paid(row: asyncpg.Record, transfer_id: str) -> tuple[ConversionPaid, UUID, UUID, None]:
+    paid = ConversionPaid(
+        conversion_id=row["id"], merchant_id=row["merchant_id"], deal_id=row["deal_id"],
+        order_id=row["order_id"], transfer_id=transfer_id,
+    )  # fmt: skip
+    return paid, row["id"], row["merchant_id"], None
 
 
 async def settle_all(conn: asyncpg.Connection, gateway: StripeGateway, limit: int = 200) -> int:

@@ -41,7 +41,7 @@ CLICK_ORDERS = """
 CONVERSION_COLUMNS = """
     c.id, c.order_id, c.deal_id, c.click_id, c.tracking_code, c.amount, c.currency,
     c.occurred_at, c.buyer_ref, c.status, c.reasons, c.commission, c.platform_cut, c.hold_until,
-    c.received_at, c.decided_at, c.reversal_reason
+    c.received_at, c.decided_at, c.reversal_reason, c.review_note
 """
 # Counted reports first, so the one that counts answers a repeat; each half is read through
 # its own partial index.
@@ -124,26 +124,46 @@ REVERSE = f"""
 """
 REVIEWED = f"""
     UPDATE conversions c
-    SET status = $2, decided_at = $3, reversal_reason = $4
+    SET status = $2, decided_at = $3, review_note = $4
     WHERE c.id = $1 AND c.status = 'held'
     RETURNING {CONVERSION_COLUMNS}
 """
-FILTERS = """
-      AND ($2::uuid IS NULL OR c.deal_id = $2)
-      AND ($3::text IS NULL OR c.status = $3)
-      AND ($4::text IS NULL OR c.order_id = $4)
-      AND ($5::timestamptz IS NULL OR (c.received_at, c.id) < ($5, $6::uuid))
+# Lists newest first, each through an index of its own: a merchant's, a deal's (once the
+# caller is known to see the deal), a KOL's deals', and one order's reports.
+PAGE = """
+      AND ($2::text IS NULL OR c.status = $2)
+      AND ($3::timestamptz IS NULL OR (c.received_at, c.id) < ($3, $4::uuid))
     ORDER BY c.received_at DESC, c.id DESC
-    LIMIT $7
+    LIMIT $5
 """
-# The merchant's (or its partner's) conversions, newest first, through its own index.
 MERCHANT_CONVERSIONS = f"""
-    SELECT {CONVERSION_COLUMNS} FROM conversions c WHERE c.merchant_id = $1 {FILTERS}
+    SELECT {CONVERSION_COLUMNS} FROM conversions c WHERE c.merchant_id = $1 {PAGE}
 """
-# The conversions of a KOL's deals.
+DEAL_CONVERSIONS = f"""
+    SELECT {CONVERSION_COLUMNS} FROM conversions c WHERE c.deal_id = $1 {PAGE}
+"""
 KOL_CONVERSIONS = f"""
     SELECT {CONVERSION_COLUMNS} FROM conversions c
-    WHERE c.deal_id IN (SELECT id FROM deals WHERE kol_id = $1) {FILTERS}
+    WHERE c.deal_id IN (SELECT id FROM deals WHERE kol_id = $1) {PAGE}
+"""
+KOL_ORDER_REPORTS = f"""
+    SELECT {CONVERSION_COLUMNS} FROM conversions c
+    WHERE c.deal_id IN (SELECT id FROM deals WHERE kol_id = $1) AND c.order_id = $2
+    ORDER BY c.received_at DESC, c.id DESC
+    LIMIT 100
+"""
+VISIBLE_DEAL = "SELECT 1 FROM deals WHERE id = $1 AND (merchant_id = $2 OR kol_id = $3)"
+# Every report of one order of the merchant (a handful), through both order indexes.
+ORDER_REPORTS = f"""
+    SELECT * FROM (
+        (SELECT {CONVERSION_COLUMNS} FROM conversions c
+         WHERE c.merchant_id = $1 AND c.order_id = $2 AND c.status <> 'rejected')
+        UNION ALL
+        (SELECT {CONVERSION_COLUMNS} FROM conversions c
+         WHERE c.merchant_id = $1 AND c.order_id = $2 AND c.status = 'rejected')
+    ) c
+    ORDER BY c.received_at DESC, c.id DESC
+    LIMIT 100
 """
 HELD = f"""
     SELECT {CONVERSION_COLUMNS} FROM conversions c
@@ -162,8 +182,11 @@ DUE_FOR_APPROVAL = """
     ORDER BY c.hold_until
     LIMIT $2
     FOR UPDATE OF c SKIP LOCKED
+    FOR SHARE OF d SKIP LOCKED
 """
+# (A deal being disputed or counted by a batch right now is left for the next run.)
 APPROVE = """
     UPDATE conversions SET status = 'approved', decided_at = $2, accrual_id = $3
     WHERE id = any($1::uuid[])
+    RETURNING id, merchant_id, deal_id, order_id, commission, platform_cut
 """

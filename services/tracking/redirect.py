@@ -192,19 +192,20 @@ async def follow_link(request: Request[Any, Any, Any], code: FromPath[str]) -> R
     link = await state.tracking_links.find(state.pool, code)
     if link is None:
         raise NotFound("tracking link", code)
-    click_id = uuid4()
     user_agent, referrer = _agent_and_referrer(request.scope)
-    if not rules.is_bot(user_agent):
-        state.clicks.record(
-            (
-                click_id,
-                link.deal_id,
-                datetime.now(UTC),
-                rules.visitor(state.visitor_key, address),
-                rules.clip(user_agent),
-                rules.clip(referrer),
-            )
+    if rules.is_bot(user_agent):
+        return RedirectAnswer(link.plain)  # not a click, so no click id to report back
+    click_id = uuid4()
+    state.clicks.record(
+        (
+            click_id,
+            link.deal_id,
+            datetime.now(UTC),
+            rules.visitor(state.visitor_key, address),
+            rules.clip(user_agent),
+            rules.clip(referrer),
         )
+    )
     return RedirectAnswer(link.location(click_id))
 
 

@@ -141,7 +141,9 @@ class Judge:
         reasons = []
         if item.tracking_code and by_code is None:
             reasons.append(Reason.UNKNOWN_CODE)
-        if item.click_id and click is None:
+        if item.click_id and click is None and by_code is None:
+            # With a known code the order still counts by its code; a click id alone that we
+            # never recorded names no deal.
             reasons.append(Reason.UNKNOWN_CLICK)
         if not item.tracking_code and not item.click_id:
             reasons.append(Reason.UNKNOWN_CODE)
@@ -162,7 +164,7 @@ class Judge:
             item.amount, deal.commission_bp, None if cap is None else cap - self.counted[deal.id]
         )
         self.counted[deal.id] += earned
-        if item.click_id is not None:
+        if item.click_id is not None and item.click_id in self.clicks:
             self.click_orders.setdefault(item.click_id, []).append(item.occurred_at)
         hold_until = item.occurred_at + deal.hold
         return Verdict(
@@ -187,8 +189,8 @@ class Judge:
         signals = []
         if item.buyer_ref is not None and item.buyer_ref.lower() == deal.kol_buyer_ref:
             signals.append(Reason.BUYER_IS_KOL)
-        if item.click_id is not None:
-            earlier = self.click_orders.get(item.click_id, [])
+        if click is not None:
+            earlier = self.click_orders.get(item.click_id, []) if item.click_id else []
             if within(earlier, item.occurred_at, BURST_WINDOW) >= BURST_LIMIT:
                 signals.append(Reason.CLICK_BURST)
         elif deal.click_required:
@@ -226,6 +228,16 @@ def same_order(item: ConversionIn, row: dict[str, object]) -> bool:
         and row["click_id"] == item.click_id
         and row["buyer_ref"] == item.buyer_ref
     )
+
+
+RETRYABLE = frozenset({Reason.OCCURRED_IN_FUTURE, Reason.UNKNOWN_CLICK})
+
+
+def retryable(row: dict[str, object]) -> bool:
+    """A stored rejection that a later identical report may overturn."""
+    reasons = row["reasons"]
+    assert isinstance(reasons, list | tuple)
+    return row["status"] == ConversionStatus.REJECTED and not RETRYABLE.isdisjoint(reasons)
 
 
 def kol_share(commission_amount: int, cut: int) -> int:

@@ -50,6 +50,7 @@ class Link:
     deal_id: UUID
     head: str
     tail: str
+    plain: str  # the destination without a click id, for visits that are not clicks
 
     def location(self, click_id: UUID) -> str:
         return f"{self.head}{CLICK_PARAM}={click_id}{self.tail}"
@@ -67,7 +68,7 @@ def link(deal_id: UUID, destination: str) -> Link:
     base = urlunsplit((parts.scheme, _ascii_host(parts.netloc), path, query, ""))
     head = f"{base}&" if query else f"{base}?"
     tail = f"#{quote(parts.fragment, URL_SAFE)}" if parts.fragment else ""
-    return Link(deal_id=deal_id, head=head, tail=tail)
+    return Link(deal_id=deal_id, head=head, tail=tail, plain=f"{base}{tail}")
 
 
 def _ascii_host(netloc: str) -> str:

@@ -11,6 +11,7 @@ running totals and their `conversion.recorded` events are written by one stateme
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,12 @@ import msgspec
 import structlog
 
 from contracts.deals import DealStatus
-from contracts.events import ConversionRecorded, ConversionReversed
+from contracts.events import (
+    ConversionApproved,
+    ConversionRecorded,
+    ConversionReversed,
+    ConversionReviewed,
+)
 from contracts.tracking import (
     ConversionBatchOut,
     ConversionIn,
@@ -69,6 +75,7 @@ def conversion_out(row: asyncpg.Record | dict[str, Any]) -> ConversionOut:
         received_at=row["received_at"],
         decided_at=row["decided_at"],
         reversal_reason=row["reversal_reason"],
+        review_note=row["review_note"],
     )
 
 
@@ -194,8 +201,13 @@ def _facts(row: asyncpg.Record) -> rules.DealFacts:
 
 
 def _repeat_of(item: ConversionIn, earlier: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The stored report this one repeats exactly (the counted one first), if any."""
-    return next((row for row in earlier if rules.same_order(item, row)), None)
+    """The stored report this one repeats exactly (the counted one first), if any. A report
+    rejected for a reason time may undo (a clock ahead of ours, a click not yet recorded) is
+    judged again instead."""
+    return next(
+        (row for row in earlier if rules.same_order(item, row) and not rules.retryable(row)),
+        None,
+    )
 
 
 def _verdict(
@@ -237,7 +249,9 @@ async def _insert(
     """Store the new reports with their deals' running totals and their events."""
     if not rows:
         return
-    document = msgspec.json.encode(rows).decode()
+    # In order id order, so two batches claiming some of the same orders take their unique
+    # index entries in one order and wait for each other rather than deadlock.
+    document = msgspec.json.encode(sorted(rows, key=itemgetter("order_id"))).decode()
     written = await conn.fetchval(
         queries.INSERT_CONVERSIONS, merchant_id, now, document, RECORDED, RECORDED_AGGREGATE
     )
@@ -315,6 +329,13 @@ async def review(
             await conn.execute(queries.SUBTRACT_COUNTED, row["deal_id"], row["commission"])
         target = "pending" if decision == ReviewDecision.APPROVE else "rejected"
         updated = await conn.fetchrow(queries.REVIEWED, conversion_id, target, now, note)
+        reviewed = ConversionReviewed(
+            conversion_id=conversion_id, merchant_id=row["merchant_id"], deal_id=row["deal_id"],
+            order_id=row["order_id"], status=target, note=note,
+        )  # fmt: skip
+        await events.append(
+            conn, reviewed, aggregate_id=conversion_id, merchant_id=row["merchant_id"]
+        )
     log.info("conversion_reviewed", conversion_id=str(conversion_id), decision=decision.value)
     return conversion_out(updated)
 
@@ -337,24 +358,46 @@ async def list_conversions(
     limit: int,
     cursor: str | None,
 ) -> ConversionPage:
+    """The caller's conversions, newest first: a merchant's (or its partner's), or those of a
+    KOL's deals; narrowed to one deal, one status or one order."""
+    if order_id is not None:
+        return _one_order(await _order_reports(conn, caller, order_id), deal_id, status)
+    if deal_id is not None:
+        visible = await conn.fetchval(
+            queries.VISIBLE_DEAL, deal_id, caller.merchant_id, caller.kol_id
+        )
+        if visible is None:
+            raise NotFound("deal", deal_id)
+        query, owner = queries.DEAL_CONVERSIONS, deal_id
+    elif caller.merchant_id is not None:
+        query, owner = queries.MERCHANT_CONVERSIONS, caller.merchant_id
+    else:
+        query, owner = queries.KOL_CONVERSIONS, caller.kol_id
     after, after_id = pagination.decode(cursor)
-    query, owner = (
-        (queries.MERCHANT_CONVERSIONS, caller.merchant_id)
-        if caller.merchant_id is not None
-        else (queries.KOL_CONVERSIONS, caller.kol_id)
-    )
-    rows = await conn.fetch(
-        query,
-        owner,
-        deal_id,
-        status.value if status else None,
-        order_id,
-        after,
-        after_id,
-        limit + 1,
-    )
+    state = status.value if status else None
+    rows = await conn.fetch(query, owner, state, after, after_id, limit + 1)
     page, next_cursor = pagination.split(rows, limit, "received_at")
     return ConversionPage(items=[conversion_out(r) for r in page], next_cursor=next_cursor)
+
+
+async def _order_reports(
+    conn: asyncpg.Connection, caller: Caller, order_id: str
+) -> list[asyncpg.Record]:
+    if caller.merchant_id is not None:
+        return list(await conn.fetch(queries.ORDER_REPORTS, caller.merchant_id, order_id))
+    return list(await conn.fetch(queries.KOL_ORDER_REPORTS, caller.kol_id, order_id))
+
+
+def _one_order(
+    rows: list[asyncpg.Record], deal_id: UUID | None, status: ConversionStatus | None
+) -> ConversionPage:
+    """An order has a handful of reports: one page, filtered here."""
+    items = [
+        conversion_out(r)
+        for r in rows
+        if deal_id in (None, r["deal_id"]) and status in (None, r["status"])
+    ]
+    return ConversionPage(items=items, next_cursor=None)
 
 
 async def held(conn: asyncpg.Connection, limit: int, cursor: str | None) -> ConversionPage:
@@ -363,6 +406,14 @@ async def held(conn: asyncpg.Connection, limit: int, cursor: str | None) -> Conv
     rows = await conn.fetch(queries.HELD, after, after_id, limit + 1)
     page, next_cursor = pagination.split(rows, limit, "received_at")
     return ConversionPage(items=[conversion_out(r) for r in page], next_cursor=next_cursor)
+
+
+def _approved(row: asyncpg.Record) -> tuple[ConversionApproved, UUID, UUID, None]:
+    approved = ConversionApproved(
+        conversion_id=row["id"], merchant_id=row["merchant_id"], deal_id=row["deal_id"],
+        order_id=row["order_id"], commission=row["commission"], platform_cut=row["platform_cut"],
+    )  # fmt: skip
+    return approved, row["id"], row["merchant_id"], None
 
 
 async def approve_due(
@@ -381,7 +432,8 @@ async def approve_due(
             cut = sum(r["platform_cut"] for r in due)
             deal = {"id": deal_id} | {k: due[0][k] for k in ("merchant_id", "kol_id", "currency")}
             accrual = await accrue_commission(conn, deal, amount, cut) if amount else None
-            await conn.execute(queries.APPROVE, [r["id"] for r in due], now, accrual)
+            approved = await conn.fetch(queries.APPROVE, [r["id"] for r in due], now, accrual)
+            await events.append_many(conn, [_approved(r) for r in approved])
     if rows:
         log.info("commissions_approved", conversions=len(rows), deals=len(by_deal))
     return len(rows)

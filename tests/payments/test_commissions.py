@@ -145,6 +145,12 @@ async def test_tracked_orders_are_booked_settled_and_paid(
     assert (settled.status, settled.amount) == ("paid", 3_000 + 1_500)
     statuses = await db.fetch("SELECT status FROM conversions WHERE id = any($1::uuid[])", ids)
     assert [r["status"] for r in statuses] == ["paid", "paid"]
+    kinds = await db.fetch("SELECT type FROM events WHERE aggregate_id = $1 ORDER BY id", ids[0])
+    assert [k["type"] for k in kinds] == [
+        "conversion.recorded",
+        "conversion.approved",
+        "conversion.paid",
+    ]
     transfers = await stripe_api.v1.transfers.list_async({"transfer_group": f"deal_{deal['id']}"})
     cut = await db.fetchval("SELECT sum(platform_cut) FROM conversions WHERE id = any($1)", ids)
     assert cut > 0

@@ -173,11 +173,14 @@ async def test_clicks_are_written_in_the_background_without_an_explicit_flush(
 async def test_a_robot_is_redirected_but_not_counted(
     app: Litestar, client: Client, db, deal: dict[str, Any], agent: str
 ) -> None:
+    deal_id = uuid.UUID(deal["id"])
+    before = await db.fetchval("SELECT count(*) FROM clicks WHERE deal_id = $1", deal_id)
     response = await _follow(client, deal["tracking_code"], **{"User-Agent": agent})
     assert response.status_code == 302
-    click_id = _click_id(response.headers["location"])
+    location = response.headers["location"]
+    assert location.startswith("https://") and "kmk_click" not in location
     _flush(client, app)
-    assert await db.fetchval("SELECT count(*) FROM clicks WHERE id = $1", click_id) == 0
+    assert await db.fetchval("SELECT count(*) FROM clicks WHERE deal_id = $1", deal_id) == before
 
 
 @pytest.mark.parametrize("code", ["Zz9_unknown1", "x", "a" * 40, "bad%20code!"])
