@@ -1,6 +1,7 @@
 """Conversions through the HTTP API: attribution, repeats, rejections with reasons, fraud holds,
 the deal's cap, returns, operator review, and the holding period's end booking the ledger."""
 
+import asyncio
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -402,3 +403,35 @@ async def test_only_the_merchant_and_its_partners_report_and_see_orders(
     assert len(pending.json()["items"]) == 1 and pending.json()["next_cursor"]
     foreign_deal = await client.get(f"/v1/conversions?deal_id={deal.id}", headers=other_key)
     assert foreign_deal.status_code == 404
+
+
+async def test_racing_batches_count_each_order_once_and_never_pass_the_cap(
+    client: Client, db: Any
+) -> None:
+    deal = await make_deal(client, db, commission_cap=25_000)
+    orders = [order(deal, amount=10_000 + i) for i in range(40)]
+    first, second = orders[:30], orders[10:]  # 20 orders in both batches
+
+    answers = await asyncio.gather(
+        *(
+            client.post("/v1/conversions/batch", json={"items": batch}, headers=deal.partner)
+            for batch in (first, second, first)
+        )
+    )
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    by_order: dict[str, set[str]] = {}
+    for reply in answers:
+        for result in reply.json()["results"]:
+            by_order.setdefault(result["order_id"], set()).add(result["id"])
+    assert len(by_order) == 40
+    assert all(len(ids) == 1 for ids in by_order.values())  # every answer names one report
+    rows = await db.fetch(
+        "SELECT order_id, status, commission FROM conversions WHERE deal_id = $1",
+        uuid.UUID(deal.id),
+    )
+    assert sorted(r["order_id"] for r in rows) == sorted(o["order_id"] for o in orders)
+    counted = await db.fetchval(
+        "SELECT commission_counted FROM deals WHERE id = $1", uuid.UUID(deal.id)
+    )
+    assert counted == sum(r["commission"] for r in rows) == 25_000
