@@ -53,15 +53,11 @@ EXISTING_ORDERS = f"""
      WHERE c.merchant_id = $1 AND c.order_id = any($2::text[]) AND c.status = 'rejected')
     ORDER BY rank, received_at
 """
-# The fields of a `conversion.recorded` event's payload, as written by INSERT_CONVERSIONS.
-RECORDED_FIELDS = (
-    "conversion_id", "merchant_id", "deal_id", "order_id", "amount", "currency", "status",
-    "reasons", "commission",
-)  # fmt: skip
 # The batch travels as one JSON document, parsed by PostgreSQL, rather than column arrays. The
 # one statement stores the orders, adds their commissions to their deals' running totals and
 # records each stored order's `conversion.recorded` event (type $4, aggregate type $5), and
-# answers how many orders it stored.
+# answers how many orders it stored. Its event payload is the `ConversionRecorded` contract,
+# field for field (a test decodes it as one).
 INSERT_CONVERSIONS = """
     WITH written AS (
         INSERT INTO conversions AS c (

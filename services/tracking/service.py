@@ -46,10 +46,6 @@ log = structlog.get_logger(__name__)
 
 RECORDED = events.type_of(ConversionRecorded)
 RECORDED_AGGREGATE = events.aggregate_type(RECORDED)
-# INSERT_CONVERSIONS writes the events of stored orders itself, so its payload has to stay
-# the event's fields exactly.
-if ConversionRecorded.__struct_fields__ != queries.RECORDED_FIELDS:
-    raise RuntimeError("queries.RECORDED_FIELDS differs from the ConversionRecorded fields")
 
 
 def _now() -> datetime:

@@ -7,6 +7,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
+from contracts.events import ConversionRecorded, EventPayload
 from services.accounts.service import ensure_operator
 from services.ledger import rules as ledger_rules
 from services.ledger.service import balance
@@ -90,6 +93,7 @@ async def test_an_order_counts_once_with_its_commission(client: Client, db: Any)
 
     assert first.status_code == 201, first.text
     made = first.json()
+    made_id = uuid.UUID(made["id"])
     commission = 1_852  # 12,345 × 15 % = 1,851.75
     assert (made["status"], made["reasons"], made["deal_id"]) == ("pending", [], deal.id)
     assert made["commission"] == commission
@@ -97,6 +101,12 @@ async def test_an_order_counts_once_with_its_commission(client: Client, db: Any)
     assert made["kol_share"] == commission - made["platform_cut"]
     assert (again.status_code, again.json()) == (200, made)
     assert await events_of(db, made["id"]) == ["conversion.recorded"]
+    payload = await db.fetchval("SELECT payload FROM events WHERE aggregate_id = $1", made_id)
+    assert msgspec.convert(payload, EventPayload) == ConversionRecorded(
+        conversion_id=made_id, merchant_id=uuid.UUID(deal.owner.me["merchant_id"]),
+        deal_id=uuid.UUID(deal.id), order_id=body["order_id"], amount=12_345, currency="USD",
+        status="pending", reasons=[], commission=commission,
+    )  # fmt: skip
     counted = await db.fetchval(
         "SELECT commission_counted FROM deals WHERE id = $1", uuid.UUID(deal.id)
     )
