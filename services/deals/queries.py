@@ -28,7 +28,14 @@ INSERT_TRACKING_LINK = """
     RETURNING code
 """
 
+# A deal moves from one of the states $2 to $3; no row when it was in none of them.
+MOVE = """
+    UPDATE deals SET status = $3, updated_at = now()
+    WHERE id = $1 AND status = any($2::text[])
+    RETURNING id, merchant_id, kol_id
+"""
 # A merchant (or its partner) passes its merchant id as $2, a KOL its KOL id as $3.
+VISIBLE = "SELECT 1 FROM deals WHERE id = $1 AND (merchant_id = $2 OR kol_id = $3)"
 FIND_DEAL = f"""
     SELECT {DEAL_FIELDS}, t.code AS tracking_code
     FROM deals d JOIN tracking_links t ON t.deal_id = d.id

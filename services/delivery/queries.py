@@ -21,13 +21,6 @@ LOCK_DEAL = f"""
     SELECT {DEAL_FIELDS} FROM deals d JOIN briefs b ON b.id = d.brief_id
     WHERE d.id = $1 FOR UPDATE OF d
 """
-# A merchant (or its partner) passes its merchant id as $2, a KOL its KOL id as $3.
-FIND_VISIBLE_DEAL = "SELECT id FROM deals WHERE id = $1 AND (merchant_id = $2 OR kol_id = $3)"
-MOVE_DEAL = """
-    UPDATE deals SET status = $3, updated_at = now()
-    WHERE id = $1 AND status = any($2::text[])
-    RETURNING id
-"""
 APPROVE_DEAL = """
     UPDATE deals SET status = 'approved', approved_at = $2, updated_at = now()
     WHERE id = $1 AND status = 'content_submitted'

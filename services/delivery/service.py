@@ -33,6 +33,7 @@ from contracts.events import (
 )
 from services import events, idempotency, pagination
 from services.api.auth import Caller
+from services.deals import queries as deal_queries
 from services.delivery import queries, rules
 from services.errors import Conflict, DomainError, Invalid, NotFound
 from services.idempotency import IdempotencyKey
@@ -103,7 +104,7 @@ async def _submit(
         due,
     )
     await conn.execute(
-        queries.MOVE_DEAL, deal_id, [DealStatus.FUNDED], DealStatus.CONTENT_SUBMITTED
+        deal_queries.MOVE, deal_id, [DealStatus.FUNDED], DealStatus.CONTENT_SUBMITTED
     )
     created = SubmissionCreated(
         submission_id=row["id"], deal_id=deal_id, kol_id=deal["kol_id"],
@@ -124,7 +125,7 @@ async def list_submissions(
     after, after_id = pagination.decode(cursor)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         visible = await conn.fetchrow(
-            queries.FIND_VISIBLE_DEAL, deal_id, caller.merchant_id, caller.kol_id
+            deal_queries.VISIBLE, deal_id, caller.merchant_id, caller.kol_id
         )
         if visible is None:
             raise NotFound("deal", deal_id)

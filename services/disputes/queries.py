@@ -11,12 +11,6 @@ LOCK_MERCHANT_DEAL = """
     FROM deals d JOIN briefs b ON b.id = d.brief_id
     WHERE d.id = $1 AND d.merchant_id = $2 FOR UPDATE OF d
 """
-FIND_VISIBLE_DEAL = "SELECT id FROM deals WHERE id = $1 AND (merchant_id = $2 OR kol_id = $3)"
-MOVE_DEAL = """
-    UPDATE deals SET status = $3, updated_at = now()
-    WHERE id = $1 AND status = $2
-    RETURNING id
-"""
 LOCK_SUBMISSION = """
     SELECT id, deal_id, status, posted_at FROM submissions
     WHERE id = $1 AND deal_id = $2 FOR UPDATE

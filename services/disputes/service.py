@@ -29,6 +29,7 @@ from contracts.events import DisputeOpened, DisputeResolved
 from contracts.ledger import EntryKind
 from services import events, idempotency, pagination
 from services.api.auth import Caller
+from services.deals import queries as deal_queries
 from services.delivery import service as delivery
 from services.disputes import queries, rules
 from services.errors import Conflict, Invalid, NotFound
@@ -85,7 +86,7 @@ async def _report(
         queries.INSERT_TAKEDOWN,
         *(deal_id, found["id"], opener.value, data.note, data.observed_at, deal["status"]),
     )
-    await conn.execute(queries.MOVE_DEAL, deal_id, deal["status"], DealStatus.DISPUTED)
+    await conn.execute(deal_queries.MOVE, deal_id, [deal["status"]], DealStatus.DISPUTED)
     await payouts.pause_for_dispute(conn, deal_id)
     opened = DisputeOpened(
         dispute_id=row["id"], deal_id=deal_id, submission_id=found["id"], kind=row["kind"],
@@ -188,7 +189,7 @@ async def _finish(
     conn: asyncpg.Connection, deal: asyncpg.Record, target: DealStatus, now: datetime
 ) -> None:
     deal_id = deal["id"]
-    if await conn.fetchrow(queries.MOVE_DEAL, deal_id, DealStatus.DISPUTED, target) is None:
+    if await conn.fetchrow(deal_queries.MOVE, deal_id, [DealStatus.DISPUTED], target) is None:
         raise Conflict("the deal is no longer disputed")
     if target is DealStatus.REFUNDED:
         return
@@ -215,9 +216,7 @@ async def deal_disputes(
     conn: asyncpg.Connection, caller: Caller, deal_id: UUID, limit: int, cursor: str | None
 ) -> DisputePage:
     """The disputes of one deal, for either side of it."""
-    visible = await conn.fetchrow(
-        queries.FIND_VISIBLE_DEAL, deal_id, caller.merchant_id, caller.kol_id
-    )
+    visible = await conn.fetchrow(deal_queries.VISIBLE, deal_id, caller.merchant_id, caller.kol_id)
     if visible is None:
         raise NotFound("deal", deal_id)
     return await _page(conn, None, deal_id, limit, cursor)

@@ -28,12 +28,6 @@ from services.payments.gateway import StripeGateway
 from services.payments.payouts import refresh_account
 
 log = structlog.get_logger(__name__)
-# The orders behind a commission are paid once the KOL's share of it is transferred.
-CONVERSIONS_PAID = """
-    UPDATE conversions SET status = 'paid', decided_at = now()
-    WHERE accrual_id = $1 AND status = 'approved'
-    RETURNING id, merchant_id, deal_id, order_id
-"""
 
 
 async def save_payment_method(
@@ -159,7 +153,7 @@ async def transfer_shares(
             }
             transfer = await gateway.create_transfer(params, rules.commission_key(share["id"]))
             await conn.execute(queries.SHARE_TRANSFERRED, share["id"], transfer.id)
-            paid = await conn.fetch(CONVERSIONS_PAID, share["id"])
+            paid = await conn.fetch(queries.CONVERSIONS_PAID, share["id"])
             await events.append_many(conn, [_paid(row, transfer.id) for row in paid])
             lines = ledger_rules.payout(share["kol_id"], share["currency"], share["share"])
             await ledger.post(

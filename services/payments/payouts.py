@@ -29,6 +29,7 @@ from contracts.payments import (
     PayoutStatus,
 )
 from services import events, jobs
+from services.deals import queries as deal_queries
 from services.errors import Conflict, NotFound
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
@@ -215,7 +216,7 @@ async def _transfer(
     await ledger.post(
         conn, EntryKind.PAYOUT, lines, deal_id=deal_id, memo=f"transfer {transfer.id}"
     )
-    moved = await conn.fetchrow(queries.MOVE_DEAL, deal_id, [DealStatus.APPROVED], DealStatus.PAID)
+    moved = await conn.fetchrow(deal_queries.MOVE, deal_id, [DealStatus.APPROVED], DealStatus.PAID)
     paid = DealPaid(
         deal_id=deal_id, kol_id=payout["kol_id"], amount=payout["amount"],
         currency=currency, transfer_id=transfer.id,

@@ -23,11 +23,6 @@ FIND_VISIBLE_DEAL = f"""
     SELECT {DEAL_COLUMNS} FROM deals d
     WHERE d.id = $1 AND (d.merchant_id = $2 OR d.kol_id = $3)
 """
-MOVE_DEAL = """
-    UPDATE deals SET status = $3, updated_at = now()
-    WHERE id = $1 AND status = any($2::text[])
-    RETURNING id, merchant_id, kol_id
-"""
 
 FIND_FUNDING = """
     SELECT deal_id, payment_intent_id, amount, currency, status, last_error
@@ -215,4 +210,11 @@ PAYOUT_REDUCED = f"""
         status = CASE WHEN amount - $2 = 0 THEN 'cancelled' ELSE status END
     WHERE p.id = $1 AND p.status IN ('scheduled', 'paused') AND amount >= $2
     RETURNING {PAYOUT_COLUMNS}
+"""
+
+# The orders behind a commission are paid once the KOL's share of it is transferred.
+CONVERSIONS_PAID = """
+    UPDATE conversions SET status = 'paid', decided_at = now()
+    WHERE accrual_id = $1 AND status = 'approved'
+    RETURNING id, merchant_id, deal_id, order_id
 """

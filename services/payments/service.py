@@ -18,6 +18,7 @@ from contracts.ledger import EntryKind
 from contracts.payments import DealStatement, FundingOut, FundingStatus, RefundOut
 from services import events
 from services.api.auth import Caller
+from services.deals import queries as deal_queries
 from services.deals import service as deals
 from services.errors import Conflict, NotFound
 from services.ledger import rules as ledger_rules
@@ -146,7 +147,7 @@ async def refund(
 
 
 async def _move(conn: asyncpg.Connection, deal_id: UUID, source: str, target: str) -> None:
-    if await conn.fetchrow(queries.MOVE_DEAL, deal_id, [source], target) is None:
+    if await conn.fetchrow(deal_queries.MOVE, deal_id, [source], target) is None:
         raise Conflict(f"the deal is no longer {source}")
 
 

@@ -17,6 +17,7 @@ from contracts.events import DealFunded
 from contracts.ledger import EntryKind
 from contracts.payments import WebhookAck
 from services import events
+from services.deals import queries as deal_queries
 from services.errors import DomainError
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
@@ -70,7 +71,7 @@ async def _intent_succeeded(
         memo=f"payment {intent['id']}",
     )
     moved = await conn.fetchrow(
-        queries.MOVE_DEAL, deal_id, [DealStatus.AWAITING_FUNDING], DealStatus.FUNDED
+        deal_queries.MOVE, deal_id, [DealStatus.AWAITING_FUNDING], DealStatus.FUNDED
     )
     if moved is None:
         log.warning(

@@ -148,19 +148,6 @@ KOL_ORDER_REPORTS = f"""
     ORDER BY c.received_at DESC, c.id DESC
     LIMIT 100
 """
-VISIBLE_DEAL = "SELECT 1 FROM deals WHERE id = $1 AND (merchant_id = $2 OR kol_id = $3)"
-# Every report of one order of the merchant (a handful), through both order indexes.
-ORDER_REPORTS = f"""
-    SELECT * FROM (
-        (SELECT {CONVERSION_COLUMNS} FROM conversions c
-         WHERE c.merchant_id = $1 AND c.order_id = $2 AND c.status <> 'rejected')
-        UNION ALL
-        (SELECT {CONVERSION_COLUMNS} FROM conversions c
-         WHERE c.merchant_id = $1 AND c.order_id = $2 AND c.status = 'rejected')
-    ) c
-    ORDER BY c.received_at DESC, c.id DESC
-    LIMIT 100
-"""
 HELD = f"""
     SELECT {CONVERSION_COLUMNS} FROM conversions c
     WHERE c.status = 'held'

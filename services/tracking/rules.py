@@ -77,17 +77,13 @@ class Verdict(NamedTuple):
     hold_until: datetime | None
 
 
-def time_ordered_id() -> UUID:
-    """A UUIDv7 (RFC 9562): milliseconds since the epoch, then random bits. Ids made one after
-    another sort together, so a busy table's indexes grow at their right edge."""
-    return time_ordered_ids(1)[0]
-
-
 _RAND_B = (1 << 62) - 1
 
 
 def time_ordered_ids(count: int) -> list[UUID]:
-    """`count` UUIDv7s of this millisecond, their random bits read from the system at once."""
+    """`count` UUIDv7s (RFC 9562) of this millisecond, their random bits read from the system
+    at once. Ids made one after another sort together, so a busy table's indexes grow at their
+    right edge."""
     ms = time.time_ns() // 1_000_000
     fixed = (ms << 80) | (0x7 << 76) | (0b10 << 62)
     noise = os.urandom(10 * count)
@@ -190,7 +186,7 @@ class Judge:
         if item.buyer_ref is not None and item.buyer_ref.lower() == deal.kol_buyer_ref:
             signals.append(Reason.BUYER_IS_KOL)
         if click is not None:
-            earlier = self.click_orders.get(item.click_id, []) if item.click_id else []
+            earlier = self.click_orders.get(item.click_id, [])  # the click found by this id
             if within(earlier, item.occurred_at, BURST_WINDOW) >= BURST_LIMIT:
                 signals.append(Reason.CLICK_BURST)
         elif deal.click_required:
@@ -204,10 +200,7 @@ def _refusals(item: ConversionIn, deal: DealFacts, click: Click | None) -> list[
         reasons.append(Reason.DEAL_CANCELLED)
     if item.currency != deal.currency:
         reasons.append(Reason.CURRENCY_MISMATCH)
-    if click is None:
-        start, end = deal.created_at, deal.closes_at
-    else:
-        start, end = window(deal, click)
+    start, end = window(deal, click)
     if item.occurred_at < start or (end is not None and item.occurred_at > end):
         reasons.append(Reason.OUTSIDE_WINDOW)
     return reasons

@@ -38,6 +38,7 @@ from contracts.tracking import (
 )
 from services import events, pagination
 from services.api.auth import Caller
+from services.deals import queries as deal_queries
 from services.errors import Conflict, NotFound
 from services.payments.commissions import accrue_commission
 from services.tracking import queries, rules
@@ -360,7 +361,7 @@ async def list_conversions(
         return _one_order(await _order_reports(conn, caller, order_id), deal_id, status)
     if deal_id is not None:
         visible = await conn.fetchval(
-            queries.VISIBLE_DEAL, deal_id, caller.merchant_id, caller.kol_id
+            deal_queries.VISIBLE, deal_id, caller.merchant_id, caller.kol_id
         )
         if visible is None:
             raise NotFound("deal", deal_id)
@@ -380,7 +381,8 @@ async def _order_reports(
     conn: asyncpg.Connection, caller: Caller, order_id: str
 ) -> list[asyncpg.Record]:
     if caller.merchant_id is not None:
-        return list(await conn.fetch(queries.ORDER_REPORTS, caller.merchant_id, order_id))
+        rows = await conn.fetch(queries.EXISTING_ORDERS, caller.merchant_id, [order_id])
+        return sorted(rows, key=itemgetter("received_at", "id"), reverse=True)
     return list(await conn.fetch(queries.KOL_ORDER_REPORTS, caller.kol_id, order_id))
 
 
