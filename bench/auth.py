@@ -14,9 +14,8 @@ from litestar.testing import AsyncTestClient
 from bench.support import percentiles, row, scratch_database
 from services.accounts.credentials import HASHER
 from services.api.app import create_app
-from services.api.auth import PUBLIC, allow
-from services.api.dependencies import CurrentCaller
 from services.settings import Settings
+from services.web import PUBLIC, CurrentCaller, allow
 
 PASSWORD = "bench password 42"
 

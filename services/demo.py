@@ -25,7 +25,7 @@ from contracts.offers import AnswerIn, InviteIn
 from contracts.tracking import ConversionBatchIn
 from services import database
 from services.accounts import service as accounts
-from services.api.auth import Caller
+from services.actors import Caller
 from services.briefs import service as briefs
 from services.catalog import service as catalog
 from services.catalog.seed import seed_kols
@@ -121,7 +121,7 @@ async def _kol(conn: asyncpg.Connection) -> Caller:
             "posts_per_month": 14,
         },
     }
-    await catalog.add_account(conn, caller, msgspec.convert(account, AccountIn), None)
+    await catalog.add_account(conn, caller, msgspec.convert(account, AccountIn))
     return caller
 
 
@@ -130,14 +130,14 @@ async def _brief_and_invitation(conn: asyncpg.Connection, kol: Caller) -> None:
     if await conn.fetchval("SELECT 1 FROM briefs WHERE merchant_id = $1", merchant.merchant_id):
         return
     today = datetime.now(UTC)
-    brief = await briefs.create(conn, merchant, msgspec.convert(_brief(today), BriefIn), None)
+    brief = await briefs.create(conn, merchant, msgspec.convert(_brief(today), BriefIn))
     await briefs.publish(conn, merchant, brief.id)
     invite = {
         "kol_id": str(kol.kol_id),
         "message": "We love your routines - join our serum launch?",
         "terms": _terms(today, fixed_fee=45_000, platform="tiktok", kind="short_video"),
     }
-    await negotiation.invite(conn, merchant, brief.id, msgspec.convert(invite, InviteIn), None)
+    await negotiation.invite(conn, merchant, brief.id, msgspec.convert(invite, InviteIn))
 
 
 async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings) -> None:
@@ -155,10 +155,8 @@ async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: 
     today = datetime.now(UTC)
     terms = _terms(today, fixed_fee=30_000, platform="instagram", kind="post")
     invite = {"kol_id": str(creator.kol_id), "terms": terms}
-    offer = await negotiation.invite(
-        conn, merchant, brief_id, msgspec.convert(invite, InviteIn), None
-    )
-    deal = await negotiation.accept(conn, creator, offer.id, AnswerIn(revision=1), None)
+    offer = await negotiation.invite(conn, merchant, brief_id, msgspec.convert(invite, InviteIn))
+    deal = await negotiation.accept(conn, creator, offer.id, AnswerIn(revision=1))
     recorder = ClickRecorder(pool)
     key = rules_clicks.visitor_key(settings.jwt_secret)
     clicks = [uuid.uuid4() for _ in range(60)]

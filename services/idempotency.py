@@ -8,44 +8,27 @@ same transaction as the change, so it exists exactly when the change does. A fai
 stores nothing and may be retried with the same key.
 """
 
-import hashlib
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, get_type_hints
 
 import asyncpg
 import msgspec
-from litestar import Request
-from litestar.params import HeaderParameter
 
-from services.api.auth import Caller
 from services.errors import Invalid
 
 T = TypeVar("T")
+P = ParamSpec("P")
 HEADER = "Idempotency-Key"
-
-IdempotencyHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name=HEADER,
-        required=False,
-        min_length=1,
-        max_length=255,
-        description=(
-            "Makes the create safe to retry: a replay with the same key and body returns the "
-            "first answer; the same key with a different body answers 422."
-        ),
-    ),
-]
 
 LOCK_KEY = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 FIND_ANSWER = """
-    SELECT request_hash, status_code, response FROM idempotency_keys
+    SELECT request_hash, response FROM idempotency_keys
     WHERE scope = $1 AND key = $2
 """
 STORE_ANSWER = """
-    INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response)
-    VALUES ($1, $2, $3, $4, $5)
+    INSERT INTO idempotency_keys (scope, key, request_hash, response) VALUES ($1, $2, $3, $4)
 """
 
 
@@ -56,24 +39,9 @@ class IdempotencyKey:
     request_hash: bytes
 
 
-async def key_of(
-    request: Request[Any, Any, Any], caller: Caller, header: str | None
-) -> IdempotencyKey | None:
-    """The request's idempotency key, or None when the client sent none."""
-    if header is None:
-        return None
-    body = await request.body()
-    return IdempotencyKey(
-        scope=f"{caller.key} {request.method} {request.url.path}",
-        key=header,
-        request_hash=hashlib.sha256(body).digest(),
-    )
-
-
 async def once(
     conn: asyncpg.Connection,
     key: IdempotencyKey | None,
-    status_code: int,
     answer_type: type[T],
     work: Callable[[], Awaitable[T]],
 ) -> T:
@@ -96,7 +64,21 @@ async def once(
             return msgspec.convert(stored["response"], answer_type)
         answer = await work()
         document = msgspec.to_builtins(answer)
-        await conn.execute(
-            STORE_ANSWER, key.scope, key.key, key.request_hash, status_code, document
-        )
+        await conn.execute(STORE_ANSWER, key.scope, key.key, key.request_hash, document)
         return answer
+
+
+def idempotent(
+    work: Callable[Concatenate[asyncpg.Connection, P], Awaitable[T]],
+) -> Callable[..., Awaitable[T]]:
+    """Make a use case honour an idempotency key: it gains a keyword argument `key` and runs,
+    with the key's lock and stored answer, in one transaction (see `once`)."""
+    answer_type = get_type_hints(work)["return"]
+
+    @functools.wraps(work)
+    async def run(
+        conn: asyncpg.Connection, *args: Any, key: IdempotencyKey | None = None, **kwargs: Any
+    ) -> T:
+        return await once(conn, key, answer_type, lambda: work(conn, *args, **kwargs))
+
+    return run

@@ -7,20 +7,13 @@ strictly after the cursor's row, so rows added meanwhile never shift a page.
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar.params import QueryParameter
 
 from services.errors import Invalid
-
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
-Cursor = Annotated[
-    str | None,
-    QueryParameter(max_length=200, description="`next_cursor` of the previous page"),
-]
 
 
 class _Position(msgspec.Struct, array_like=True, frozen=True):

@@ -23,9 +23,7 @@ from contracts.accounts import (
     TokenPair,
 )
 from services.accounts import service
-from services.api.auth import PUBLIC, allow
-from services.api.dependencies import DB, AppSettings, CurrentCaller, client_ip
-from services.api.openapi import problem_responses
+from services.web import DB, PUBLIC, AppSettings, CurrentCaller, allow, client_ip, problem_responses
 
 
 class AuthController(Controller):

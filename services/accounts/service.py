@@ -19,7 +19,7 @@ from contracts.accounts import (
 )
 from services.accounts import credentials, queries
 from services.accounts.rules import check_password, normalise_email
-from services.api.auth import Caller
+from services.actors import Caller
 from services.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from services.settings import Settings
 

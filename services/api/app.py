@@ -12,8 +12,7 @@ from litestar.middleware import DefineMiddleware
 
 from services import database
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
-from services.api.auth import PUBLIC, CallerAuthMiddleware, FixedWindowLimiter
-from services.api.dependencies import provide_caller, provide_db, provide_settings
+from services.api.auth import CallerAuthMiddleware, FixedWindowLimiter
 from services.api.health import HealthController
 from services.api.middleware import refuse_nul, request_context_middleware
 from services.api.openapi import docs_assets_router, openapi_config
@@ -26,7 +25,7 @@ from services.delivery.routes import ROUTES as DELIVERY_ROUTES
 from services.disputes.routes import ROUTES as DISPUTE_ROUTES
 from services.logs import configure_logging
 from services.negotiation.routes import ROUTES as NEGOTIATION_ROUTES
-from services.payments.gateway import StripeLibraryGateway, provide_gateway
+from services.payments.gateway import StripeGateway, StripeLibraryGateway
 from services.payments.routes import ROUTES as PAYMENT_ROUTES
 from services.planning.routes import ROUTES as PLANNING_ROUTES
 from services.reports.routes import ROUTES as REPORT_ROUTES
@@ -34,6 +33,13 @@ from services.settings import Settings
 from services.tracking import rules_clicks
 from services.tracking.redirect import REDIRECT_ROUTES, ClickRecorder, LinkCache
 from services.tracking.routes import ROUTES as CONVERSION_ROUTES
+from services.web import (
+    PUBLIC,
+    provide_caller,
+    provide_db,
+    provide_idempotency,
+    provide_settings,
+)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -87,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(provide_settings, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
             "gateway": Provide(provide_gateway, sync_to_thread=False),
+            "idempotency": Provide(provide_idempotency),
         },
         lifespan=[lifespan],
         state=_initial_state(settings),
@@ -101,6 +108,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Wrapped around the whole handler, so unknown routes are logged and carry an id too.
     app.asgi_handler = request_context_middleware(app.asgi_handler)
     return app
+
+
+def provide_gateway(state: State) -> StripeGateway:
+    gateway: StripeGateway = state.gateway
+    return gateway
 
 
 def _initial_state(settings: Settings) -> State:

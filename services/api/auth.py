@@ -5,34 +5,16 @@ which kinds of caller (and which API key scopes) may use it.
 """
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from services.accounts import credentials, queries
-from services.errors import Forbidden, TooManyRequests
-
-PUBLIC = "exclude_from_auth"
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    kind: str  # merchant | kol | operator | partner
-    user_id: UUID | None = None
-    merchant_id: UUID | None = None
-    member_role: str | None = None
-    kol_id: UUID | None = None
-    api_key_id: UUID | None = None
-    scopes: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def key(self) -> str:
-        return f"key:{self.api_key_id}" if self.api_key_id else f"user:{self.user_id}"
+from services.actors import Caller
+from services.errors import TooManyRequests
 
 
 def caller_from_claims(claims: dict[str, Any]) -> Caller:
@@ -95,29 +77,3 @@ class CallerAuthMiddleware(AbstractAuthenticationMiddleware):
                 scopes=frozenset(row["scopes"]),
             )
         raise NotAuthorizedException("authentication required: a bearer token or an X-API-Key")
-
-
-def allow(*kinds: str, scope: str | None = None, owner: bool = False) -> Any:
-    """A guard admitting the given caller kinds; partners only with `scope`; owners if asked."""
-    admitted = set(kinds)
-
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        caller: Caller = connection.user
-        if caller.kind == "partner":
-            if scope is None or scope not in caller.scopes:
-                raise Forbidden(
-                    f"this API key lacks the scope {scope}"
-                    if scope
-                    else "API keys cannot use this operation"
-                )
-            return
-        if caller.kind not in admitted:
-            raise Forbidden(f"a {caller.kind} account cannot use this operation")
-        if owner and caller.member_role != "owner":
-            raise Forbidden("only a merchant owner can use this operation")
-
-    guard.__name__ = f"allow_{'_'.join(sorted(admitted))}"
-    guard.admitted = frozenset(admitted)  # type: ignore[attr-defined]
-    guard.scope = scope  # type: ignore[attr-defined]
-    guard.owner_only = owner  # type: ignore[attr-defined]
-    return guard

@@ -5,8 +5,8 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 
-from services.api.openapi import problem_responses
 from services.errors import Unavailable
+from services.web import problem_responses
 
 CURRENT_REVISION = "SELECT version_num FROM alembic_version"
 

@@ -3,41 +3,13 @@
 from pathlib import Path
 
 import swagger_ui
-from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
 from litestar.static_files import create_static_files_router
 
-from contracts.errors import Problem
-
 ASSETS_PATH = "/static/docs"
 ASSETS_DIR = Path(swagger_ui.__file__).parent / "static"
-
-_DESCRIPTIONS = {
-    400: "Malformed request",
-    401: "Not authenticated",
-    403: "Forbidden for this caller",
-    404: "Not found, or not visible to this caller",
-    409: "Conflict with the current state",
-    422: "Validation failed; `errors` names each field",
-    429: "Rate limited; see Retry-After",
-    500: "Unexpected error; logged with the request id",
-    503: "Not ready",
-}
-
-
-def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """Document the problem+json answers a route can give, besides the 500 any route can."""
-    codes = sorted({*statuses, 500})
-    return {
-        code: ResponseSpec(
-            data_container=Problem,
-            description=_DESCRIPTIONS.get(code, "Error"),
-            media_type="application/problem+json",
-            generate_examples=False,
-        )
-        for code in codes
-    }
 
 
 def docs_assets_router() -> object:

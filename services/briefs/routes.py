@@ -2,18 +2,13 @@
 
 from uuid import UUID
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from contracts.briefs import BriefIn, BriefOut, BriefPage, BriefPatch, BriefStatus
-from services import idempotency
-from services.api.auth import allow
-from services.api.dependencies import DB, CurrentCaller
-from services.api.openapi import problem_responses
 from services.briefs import service
-from services.idempotency import IdempotencyHeader
-from services.pagination import Cursor, Limit
+from services.web import DB, CurrentCaller, Cursor, Idempotency, Limit, allow, problem_responses
 
 MERCHANT_ONLY = [allow("merchant")]
 
@@ -33,14 +28,12 @@ class BriefsController(Controller):
     )
     async def create(
         self,
-        request: Request,
         caller: CurrentCaller,
         data: JSONBody[BriefIn],
         db: DB,
-        idempotency_key: IdempotencyHeader = None,
+        idempotency: Idempotency,
     ) -> BriefOut:
-        key = await idempotency.key_of(request, caller, idempotency_key)
-        return await service.create(db, caller, data, key)
+        return await service.create(db, caller, data, key=idempotency)
 
     @get(
         "/",

@@ -24,11 +24,11 @@ from contracts.common import Deliverable, Platform, Tier
 from contracts.events import BriefCancelled, BriefClosed, BriefPublished, OfferWithdrawn
 from contracts.kols import Category
 from contracts.offers import Side
-from services import events, idempotency, pagination
-from services.api.auth import Caller
+from services import events, pagination
+from services.actors import Caller
 from services.briefs import queries, rules
 from services.errors import NotFound
-from services.idempotency import IdempotencyKey
+from services.idempotency import idempotent
 from services.negotiation import queries as offer_queries
 
 log = structlog.get_logger(__name__)
@@ -120,17 +120,12 @@ def _values(spec: BriefIn) -> tuple[Any, ...]:
     )
 
 
-async def create(
-    conn: asyncpg.Connection, caller: Caller, data: BriefIn, key: IdempotencyKey | None
-) -> BriefOut:
+@idempotent
+async def create(conn: asyncpg.Connection, caller: Caller, data: BriefIn) -> BriefOut:
     rules.check_brief(data)
-
-    async def insert() -> BriefOut:
-        row = await conn.fetchrow(queries.INSERT_BRIEF, caller.merchant_id, *_values(data))
-        log.info("brief_created", brief_id=str(row["id"]), merchant_id=str(caller.merchant_id))
-        return brief_out(row)
-
-    return await idempotency.once(conn, key, 201, BriefOut, insert)
+    row = await conn.fetchrow(queries.INSERT_BRIEF, caller.merchant_id, *_values(data))
+    log.info("brief_created", brief_id=str(row["id"]), merchant_id=str(caller.merchant_id))
+    return brief_out(row)
 
 
 async def get(conn: asyncpg.Connection, caller: Caller, brief_id: UUID) -> BriefOut:

@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -25,12 +25,8 @@ from contracts.kols import (
     SnapshotPage,
     SortOrder,
 )
-from services import idempotency
-from services.api.auth import allow
-from services.api.dependencies import DB, CurrentCaller
-from services.api.openapi import problem_responses
 from services.catalog import service
-from services.idempotency import IdempotencyHeader
+from services.web import DB, CurrentCaller, Idempotency, allow, problem_responses
 
 Fraction = Annotated[float | None, QueryParameter(ge=0.0, le=1.0)]
 Followers = Annotated[int | None, QueryParameter(ge=0, le=5_000_000_000)]
@@ -184,14 +180,12 @@ class MyKolController(Controller):
     )
     async def add_account(
         self,
-        request: Request,
         caller: CurrentCaller,
         data: JSONBody[AccountIn],
         db: DB,
-        idempotency_key: IdempotencyHeader = None,
+        idempotency: Idempotency,
     ) -> AccountOut:
-        key = await idempotency.key_of(request, caller, idempotency_key)
-        return await service.add_account(db, caller, data, key)
+        return await service.add_account(db, caller, data, key=idempotency)
 
     @patch(
         "/accounts/{account_id:uuid}",

@@ -28,12 +28,11 @@ from contracts.kols import (
     SnapshotOut,
     SnapshotPage,
 )
-from services import idempotency
 from services.accounts.queries import audit
-from services.api.auth import Caller
+from services.actors import Caller
 from services.catalog import queries, rules
 from services.errors import Conflict, NotFound
-from services.idempotency import IdempotencyKey
+from services.idempotency import idempotent
 
 log = structlog.get_logger(__name__)
 # When the planner expects at most this many matching KOLs they are counted (a bounded
@@ -82,15 +81,12 @@ async def update_profile(conn: asyncpg.Connection, caller: Caller, data: Profile
     return _kol_out(row, accounts)
 
 
-async def add_account(
-    conn: asyncpg.Connection, caller: Caller, data: AccountIn, key: IdempotencyKey | None
-) -> AccountOut:
+@idempotent
+async def add_account(conn: asyncpg.Connection, caller: Caller, data: AccountIn) -> AccountOut:
     """List a platform account with its first metrics snapshot."""
     kol_id = _own_kol(caller)
     rules.check_account(data.platform, data.profile_url, data.metrics.audience)
-    out = await idempotency.once(
-        conn, key, 201, AccountOut, lambda: _add_account(conn, kol_id, data)
-    )
+    out = await _add_account(conn, kol_id, data)
     log.info("kol_account_added", kol_id=str(kol_id), account_id=str(out.id))
     return out
 

@@ -6,11 +6,8 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 
 from contracts.deals import DealOut, DealPage, DealStatus
-from services.api.auth import allow
-from services.api.dependencies import DB, CurrentCaller
-from services.api.openapi import problem_responses
 from services.deals import service
-from services.pagination import Cursor, Limit
+from services.web import DB, CurrentCaller, Cursor, Limit, allow, problem_responses
 
 
 class DealsController(Controller):

@@ -15,7 +15,7 @@ from contracts.deals import DealOut, DealPage, DealStatus, DealTerms
 from contracts.events import DealCreated
 from contracts.offers import Breakdown, Side, Terms
 from services import events, pagination
-from services.api.auth import Caller
+from services.actors import Caller
 from services.deals import queries, rules
 from services.errors import Conflict, NotFound
 from services.settings import Settings

@@ -3,18 +3,13 @@ read it, the merchant reviews it."""
 
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from contracts.delivery import ReviewIn, SubmissionIn, SubmissionOut, SubmissionPage
-from services import idempotency
-from services.api.auth import allow
-from services.api.dependencies import DB, CurrentCaller
-from services.api.openapi import problem_responses
 from services.delivery import service
-from services.idempotency import IdempotencyHeader
-from services.pagination import Cursor, Limit
+from services.web import DB, CurrentCaller, Cursor, Idempotency, Limit, allow, problem_responses
 
 
 class SubmissionsController(Controller):
@@ -32,15 +27,13 @@ class SubmissionsController(Controller):
     )
     async def submit(
         self,
-        request: Request,
         caller: CurrentCaller,
         deal_id: FromPath[UUID],
         data: JSONBody[SubmissionIn],
         db: DB,
-        idempotency_key: IdempotencyHeader = None,
+        idempotency: Idempotency,
     ) -> SubmissionOut:
-        key = await idempotency.key_of(request, caller, idempotency_key)
-        return await service.submit(db, caller, deal_id, data, key)
+        return await service.submit(db, caller, deal_id, data, key=idempotency)
 
     @get(
         "/",

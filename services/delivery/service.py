@@ -31,12 +31,12 @@ from contracts.events import (
     SubmissionChangesRequested,
     SubmissionCreated,
 )
-from services import events, idempotency, pagination
-from services.api.auth import Caller
+from services import events, pagination
+from services.actors import Caller
 from services.deals import queries as deal_queries
 from services.delivery import queries, rules
 from services.errors import Conflict, DomainError, Invalid, NotFound
-from services.idempotency import IdempotencyKey
+from services.idempotency import idempotent
 from services.payments import payouts
 
 log = structlog.get_logger(__name__)
@@ -69,21 +69,11 @@ def _terms(deal: asyncpg.Record) -> DealTerms:
     return msgspec.convert(deal["terms"], DealTerms)
 
 
+@idempotent
 async def submit(
-    conn: asyncpg.Connection,
-    caller: Caller,
-    deal_id: UUID,
-    data: SubmissionIn,
-    key: IdempotencyKey | None,
+    conn: asyncpg.Connection, caller: Caller, deal_id: UUID, data: SubmissionIn
 ) -> SubmissionOut:
-    return await idempotency.once(
-        conn, key, 201, SubmissionOut, lambda: _submit(conn, caller, deal_id, data, _now())
-    )
-
-
-async def _submit(
-    conn: asyncpg.Connection, caller: Caller, deal_id: UUID, data: SubmissionIn, now: datetime
-) -> SubmissionOut:
+    now = _now()
     deal = await conn.fetchrow(queries.LOCK_KOL_DEAL, deal_id, caller.kol_id)
     if deal is None:
         raise NotFound("deal", deal_id)

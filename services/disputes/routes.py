@@ -3,19 +3,14 @@ disputes, and the operators' queue and resolution."""
 
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from contracts.disputes import DisputeOut, DisputePage, DisputeStatus, ResolveIn, TakedownIn
-from services import idempotency
-from services.api.auth import allow
-from services.api.dependencies import DB, CurrentCaller
-from services.api.openapi import problem_responses
 from services.disputes import service
-from services.idempotency import IdempotencyHeader
-from services.pagination import Cursor, Limit
-from services.payments.gateway import Gateway
+from services.payments.routes import Gateway
+from services.web import DB, CurrentCaller, Cursor, Idempotency, Limit, allow, problem_responses
 
 
 class DealDisputesController(Controller):
@@ -34,15 +29,13 @@ class DealDisputesController(Controller):
     )
     async def report(
         self,
-        request: Request,
         caller: CurrentCaller,
         deal_id: FromPath[UUID],
         data: JSONBody[TakedownIn],
         db: DB,
-        idempotency_key: IdempotencyHeader = None,
+        idempotency: Idempotency,
     ) -> DisputeOut:
-        key = await idempotency.key_of(request, caller, idempotency_key)
-        return await service.report_takedown(db, caller, deal_id, data, key)
+        return await service.report_takedown(db, caller, deal_id, data, key=idempotency)
 
     @get(
         "/disputes",

@@ -27,13 +27,13 @@ from contracts.disputes import (
 )
 from contracts.events import DisputeOpened, DisputeResolved
 from contracts.ledger import EntryKind
-from services import events, idempotency, pagination
-from services.api.auth import Caller
+from services import events, pagination
+from services.actors import Caller
 from services.deals import queries as deal_queries
 from services.delivery import service as delivery
 from services.disputes import queries, rules
 from services.errors import Conflict, Invalid, NotFound
-from services.idempotency import IdempotencyKey
+from services.idempotency import idempotent
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
 from services.payments import payouts
@@ -52,21 +52,11 @@ def dispute_out(row: asyncpg.Record) -> DisputeOut:
     return msgspec.convert(dict(row), DisputeOut)
 
 
+@idempotent
 async def report_takedown(
-    conn: asyncpg.Connection,
-    caller: Caller,
-    deal_id: UUID,
-    data: TakedownIn,
-    key: IdempotencyKey | None,
+    conn: asyncpg.Connection, caller: Caller, deal_id: UUID, data: TakedownIn
 ) -> DisputeOut:
-    return await idempotency.once(
-        conn, key, 201, DisputeOut, lambda: _report(conn, caller, deal_id, data, _now())
-    )
-
-
-async def _report(
-    conn: asyncpg.Connection, caller: Caller, deal_id: UUID, data: TakedownIn, now: datetime
-) -> DisputeOut:
+    now = _now()
     deal = await conn.fetchrow(queries.LOCK_MERCHANT_DEAL, deal_id, caller.merchant_id)
     if deal is None:
         raise NotFound("deal", deal_id)

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -16,13 +16,8 @@ from contracts.offers import (
     OfferPage,
     OfferStatus,
 )
-from services import idempotency
-from services.api.auth import allow
-from services.api.dependencies import DB, CurrentCaller
-from services.api.openapi import problem_responses
-from services.idempotency import IdempotencyHeader
 from services.negotiation import service, views
-from services.pagination import Cursor, Limit
+from services.web import DB, CurrentCaller, Cursor, Idempotency, Limit, allow, problem_responses
 
 ANSWER_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 
@@ -42,15 +37,13 @@ class BriefOffersController(Controller):
     )
     async def invite(
         self,
-        request: Request,
         caller: CurrentCaller,
         brief_id: FromPath[UUID],
         data: JSONBody[InviteIn],
         db: DB,
-        idempotency_key: IdempotencyHeader = None,
+        idempotency: Idempotency,
     ) -> OfferOut:
-        key = await idempotency.key_of(request, caller, idempotency_key)
-        return await service.invite(db, caller, brief_id, data, key)
+        return await service.invite(db, caller, brief_id, data, key=idempotency)
 
     @post(
         "/applications",
@@ -62,15 +55,13 @@ class BriefOffersController(Controller):
     )
     async def apply(
         self,
-        request: Request,
         caller: CurrentCaller,
         brief_id: FromPath[UUID],
         data: JSONBody[ApplicationIn],
         db: DB,
-        idempotency_key: IdempotencyHeader = None,
+        idempotency: Idempotency,
     ) -> OfferOut:
-        key = await idempotency.key_of(request, caller, idempotency_key)
-        return await service.apply(db, caller, brief_id, data, key)
+        return await service.apply(db, caller, brief_id, data, key=idempotency)
 
 
 class OffersController(Controller):
@@ -114,15 +105,13 @@ class OffersController(Controller):
     )
     async def counter(
         self,
-        request: Request,
         caller: CurrentCaller,
         offer_id: FromPath[UUID],
         data: JSONBody[CounterIn],
         db: DB,
-        idempotency_key: IdempotencyHeader = None,
+        idempotency: Idempotency,
     ) -> OfferOut:
-        key = await idempotency.key_of(request, caller, idempotency_key)
-        return await service.counter(db, caller, offer_id, data, key)
+        return await service.counter(db, caller, offer_id, data, key=idempotency)
 
     @post(
         "/{offer_id:uuid}/accept",
@@ -133,15 +122,13 @@ class OffersController(Controller):
     )
     async def accept(
         self,
-        request: Request,
         caller: CurrentCaller,
         offer_id: FromPath[UUID],
         data: JSONBody[AnswerIn],
         db: DB,
-        idempotency_key: IdempotencyHeader = None,
+        idempotency: Idempotency,
     ) -> DealOut:
-        key = await idempotency.key_of(request, caller, idempotency_key)
-        return await service.accept(db, caller, offer_id, data, key)
+        return await service.accept(db, caller, offer_id, data, key=idempotency)
 
     @post(
         "/{offer_id:uuid}/decline",

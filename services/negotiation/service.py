@@ -36,13 +36,13 @@ from contracts.offers import (
     Side,
     Terms,
 )
-from services import events, idempotency
-from services.api.auth import Caller
+from services import events
+from services.actors import Caller
 from services.briefs import queries as brief_queries
 from services.deals import service as deals
 from services.deals.rules import Acceptance
 from services.errors import Conflict, Invalid, NotFound
-from services.idempotency import IdempotencyKey
+from services.idempotency import idempotent
 from services.negotiation import queries, rules, views
 from services.negotiation.rules import Action
 from services.planning.ratecards import current_rate_card
@@ -54,55 +54,6 @@ EXPIRY_BATCH = 500
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-async def invite(
-    conn: asyncpg.Connection,
-    caller: Caller,
-    brief_id: UUID,
-    data: InviteIn,
-    key: IdempotencyKey | None,
-) -> OfferOut:
-    return await idempotency.once(
-        conn, key, 201, OfferOut, lambda: _invite(conn, caller, brief_id, data)
-    )
-
-
-async def apply(
-    conn: asyncpg.Connection,
-    caller: Caller,
-    brief_id: UUID,
-    data: ApplicationIn,
-    key: IdempotencyKey | None,
-) -> OfferOut:
-    return await idempotency.once(
-        conn, key, 201, OfferOut, lambda: _apply(conn, caller, brief_id, data)
-    )
-
-
-async def counter(
-    conn: asyncpg.Connection,
-    caller: Caller,
-    offer_id: UUID,
-    data: CounterIn,
-    key: IdempotencyKey | None,
-) -> OfferOut:
-    return await idempotency.once(
-        conn, key, 200, OfferOut, lambda: _counter(conn, caller, offer_id, data)
-    )
-
-
-async def accept(
-    conn: asyncpg.Connection,
-    caller: Caller,
-    offer_id: UUID,
-    data: AnswerIn,
-    key: IdempotencyKey | None,
-) -> DealOut:
-    """Accept the latest revision: the offer closes and its deal is made, both at once."""
-    return await idempotency.once(
-        conn, key, 200, DealOut, lambda: _accept(conn, caller, offer_id, data)
-    )
 
 
 async def decline(
@@ -143,7 +94,8 @@ def _expiry(row: asyncpg.Record) -> tuple[OfferExpired, UUID, UUID, UUID]:
     return event, row["id"], row["merchant_id"], row["kol_id"]
 
 
-async def _invite(
+@idempotent
+async def invite(
     conn: asyncpg.Connection, caller: Caller, brief_id: UUID, data: InviteIn
 ) -> OfferOut:
     brief = await conn.fetchrow(brief_queries.LOCK_FOR_MERCHANT, brief_id, caller.merchant_id)
@@ -156,7 +108,8 @@ async def _invite(
     return await _open(conn, caller, brief, data.kol_id, OfferOrigin.INVITATION, data)
 
 
-async def _apply(
+@idempotent
+async def apply(
     conn: asyncpg.Connection, caller: Caller, brief_id: UUID, data: ApplicationIn
 ) -> OfferOut:
     assert caller.kol_id is not None
@@ -215,7 +168,8 @@ async def _open(
     return await views.load(conn, offer["id"])
 
 
-async def _counter(
+@idempotent
+async def counter(
     conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: CounterIn
 ) -> OfferOut:
     side = views.side_of(caller)
@@ -247,7 +201,8 @@ async def _counter(
     return await views.load(conn, offer_id)
 
 
-async def _accept(
+@idempotent
+async def accept(
     conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: AnswerIn
 ) -> DealOut:
     side = views.side_of(caller)

@@ -17,7 +17,7 @@ from contracts.offers import (
     Side,
 )
 from services import pagination
-from services.api.auth import Caller
+from services.actors import Caller
 from services.errors import Conflict, NotFound
 from services.negotiation import queries, rules
 

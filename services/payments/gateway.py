@@ -8,9 +8,6 @@ crash returns what Stripe made the first time instead of charging or paying twic
 from typing import Any, Protocol
 
 import stripe
-from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.params import SkipValidation
 
 from services.settings import Settings
 
@@ -126,11 +123,3 @@ class StripeLibraryGateway:
         if not self._webhook_secret:
             raise stripe.SignatureVerificationError("no webhook signing secret configured", "")
         return stripe.Webhook.construct_event(payload, signature, self._webhook_secret)
-
-
-def provide_gateway(state: State) -> StripeGateway:
-    gateway: StripeGateway = state.gateway
-    return gateway
-
-
-Gateway = NamedDependency[SkipValidation[StripeGateway]]

@@ -5,7 +5,8 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK
 
 from contracts.deals import DealOut
@@ -21,12 +22,13 @@ from contracts.payments import (
     SettlementPage,
     WebhookAck,
 )
-from services.api.auth import PUBLIC, allow
-from services.api.dependencies import DB, AppSettings, CurrentCaller
-from services.api.openapi import problem_responses
 from services.errors import Forbidden
 from services.payments import commissions, payouts, service, webhooks
-from services.payments.gateway import Gateway
+from services.payments.gateway import StripeGateway
+from services.web import DB, PUBLIC, AppSettings, CurrentCaller, allow, problem_responses
+
+# The Stripe gateway of the running app (`app.state.gateway`), by name.
+Gateway = NamedDependency[SkipValidation[StripeGateway]]
 
 
 class DealMoneyController(Controller):

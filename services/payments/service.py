@@ -17,7 +17,7 @@ from contracts.events import DealCancelled, DealRefunded
 from contracts.ledger import EntryKind
 from contracts.payments import DealStatement, FundingOut, FundingStatus, RefundOut
 from services import events
-from services.api.auth import Caller
+from services.actors import Caller
 from services.deals import queries as deal_queries
 from services.deals import service as deals
 from services.errors import Conflict, NotFound

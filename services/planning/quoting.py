@@ -5,7 +5,7 @@ import asyncpg
 from contracts.pricing import AccountMetrics, ProductTerms, Quote, QuoteRequest
 from contracts.quotes import QuoteIn
 from pricing.quotes import quote as price
-from services.api.auth import Caller
+from services.actors import Caller
 from services.errors import Invalid, NotFound
 from services.planning.ratecards import current_rate_card
 

@@ -11,10 +11,8 @@ from contracts.planning import AllocationProblem, SelectionProblem
 from contracts.plans import CatalogSelectionIn, PlanOut, PlanState
 from contracts.pricing import Quote, RateCard
 from contracts.quotes import QuoteIn, RateCardIn
-from services.api.auth import allow
-from services.api.dependencies import DB, CurrentCaller
-from services.api.openapi import problem_responses
 from services.planning import quoting, ratecards, service
+from services.web import DB, CurrentCaller, allow, problem_responses
 
 BriefId = FromQuery[UUID | None]
 # Selections of up to 200,000 inline candidates (about 30 MB of JSON) are accepted.

@@ -18,7 +18,7 @@ from contracts.planning import (
 from contracts.plans import CatalogSelectionIn, PlanKind, PlanOut, PlanState
 from pricing.allocation import allocate
 from pricing.selection import select
-from services.api.auth import Caller
+from services.actors import Caller
 from services.errors import NotFound
 from services.jobs import defer
 from services.planning import queries, rules

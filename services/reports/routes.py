@@ -7,11 +7,9 @@ from litestar import Controller, Response, get
 from litestar.params import FromPath, FromQuery
 
 from contracts.reports import BriefReport
-from services.api.auth import allow
-from services.api.dependencies import DB, CurrentCaller
-from services.api.openapi import problem_responses
 from services.errors import Forbidden
 from services.reports import rules, service
+from services.web import DB, CurrentCaller, allow, problem_responses
 
 
 class ReportsController(Controller):

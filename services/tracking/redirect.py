@@ -20,10 +20,9 @@ from litestar.params import FromPath
 from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Scope, Send
 
-from services.api.auth import PUBLIC
-from services.api.openapi import problem_responses
 from services.errors import NotFound
 from services.tracking import rules_clicks as rules
+from services.web import PUBLIC, problem_responses
 
 log = structlog.get_logger(__name__)
 

@@ -18,12 +18,10 @@ from contracts.tracking import (
     OrderId,
     ReversalIn,
 )
-from services.api.auth import Caller, allow
-from services.api.dependencies import DB, CurrentCaller
-from services.api.openapi import problem_responses
+from services.actors import Caller
 from services.errors import Forbidden
-from services.pagination import Cursor, Limit
 from services.tracking import service
+from services.web import DB, CurrentCaller, Cursor, Limit, allow, problem_responses
 
 
 def _merchant(caller: Caller) -> UUID:

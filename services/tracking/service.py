@@ -37,7 +37,7 @@ from contracts.tracking import (
     ReviewDecision,
 )
 from services import events, pagination
-from services.api.auth import Caller
+from services.actors import Caller
 from services.deals import queries as deal_queries
 from services.errors import Conflict, NotFound
 from services.payments.commissions import accrue_commission

@@ -205,8 +205,7 @@ async def test_every_caller_has_a_request_budget(strict_client: Client, client: 
 async def scoped_client(settings) -> Client:
     from litestar import get
 
-    from services.api.auth import allow
-    from services.api.dependencies import CurrentCaller
+    from services.web import CurrentCaller, allow
 
     @get("/v1/test-reports", guards=[allow("merchant", scope="reports:read")], sync_to_thread=False)
     def reports(caller: CurrentCaller) -> dict[str, str]:

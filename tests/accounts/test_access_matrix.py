@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar
 
 from services.accounts.service import ensure_operator
-from services.api.auth import PUBLIC
+from services.web import PUBLIC
 from tests.helpers import Client, api_key, kol, login, merchant, unique_email
 
 ALL_SCOPES = (

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import stripe
 
-from services.api.auth import Caller
+from services.actors import Caller
 from services.payments import service
 from services.payments.gateway import StripeLibraryGateway
 from services.settings import Settings

@@ -1,0 +1,25 @@
+"""Each table written by one context: a deal's running total of counted commission moves from
+`deals` (owned by deals) to its tracking link (owned by tracking, which counts the orders);
+and the status of a stored idempotent answer, which every replay derives from its route, is
+no longer kept.
+
+Revision ID: 0011
+Revises: 0009
+Create Date: 2026-12-02
+"""
+
+from alembic import op
+
+revision = "0011"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE idempotency_keys DROP COLUMN status_code")
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE idempotency_keys ADD COLUMN status_code int NOT NULL DEFAULT 200")
+    op.execute("ALTER TABLE idempotency_keys ALTER COLUMN status_code DROP DEFAULT")
