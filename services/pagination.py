@@ -6,7 +6,8 @@ strictly after the cursor's row, so rows added meanwhile never shift a page.
 
 import base64
 import binascii
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,9 +34,10 @@ def decode(cursor: str | None) -> tuple[datetime | None, UUID | None]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         position = msgspec.json.decode(raw, type=_Position)
-    except (binascii.Error, ValueError, msgspec.ValidationError):
+        at = position.at.astimezone(UTC)  # a time the database can hold
+    except (binascii.Error, ValueError, OverflowError, msgspec.ValidationError):
         raise Invalid("cursor", "cursor is not one this API returned") from None
-    return position.at, position.id
+    return at, position.id
 
 
 def split(rows: list[asyncpg.Record], limit: int, time_column: str) -> tuple[list[Any], str | None]:
@@ -44,3 +46,21 @@ def split(rows: list[asyncpg.Record], limit: int, time_column: str) -> tuple[lis
         return rows, None
     last = rows[limit - 1]
     return rows[:limit], encode(last[time_column], last["id"])
+
+
+async def fetch_page(
+    conn: asyncpg.Connection,
+    query: str,
+    *args: object,
+    limit: int,
+    cursor: str | None,
+    time_column: str = "created_at",
+) -> tuple[Sequence[asyncpg.Record], str | None]:
+    """A page of `query`'s rows after `cursor`, and the cursor of the next page if any.
+
+    The query takes `args` first, then the cursor's time and id and the row limit, as its
+    last three parameters (`($n::timestamptz IS NULL OR (t, id) < ($n, $n+1::uuid))` and
+    `LIMIT $n+2`)."""
+    after, after_id = decode(cursor)
+    rows = await conn.fetch(query, *args, after, after_id, limit + 1)
+    return split(rows, limit, time_column)

@@ -145,20 +145,16 @@ async def list_briefs(
     limit: int,
     cursor: str | None,
 ) -> BriefPage:
-    after, after_id = pagination.decode(cursor)
     if caller.kind == "kol":
-        rows = await conn.fetch(queries.LIST_FOR_KOL, caller.kol_id, after, after_id, limit + 1)
-        page, next_cursor = pagination.split(rows, limit, "published_at")
+        page, next_cursor = await pagination.fetch_page(
+            conn, queries.LIST_FOR_KOL, caller.kol_id,
+            limit=limit, cursor=cursor, time_column="published_at",
+        )  # fmt: skip
     else:
-        rows = await conn.fetch(
-            queries.LIST_FOR_MERCHANT,
-            caller.merchant_id,
-            status.value if status else None,
-            after,
-            after_id,
-            limit + 1,
+        state = status.value if status else None
+        page, next_cursor = await pagination.fetch_page(
+            conn, queries.LIST_FOR_MERCHANT, caller.merchant_id, state, limit=limit, cursor=cursor
         )
-        page, next_cursor = pagination.split(rows, limit, "created_at")
     return BriefPage(items=[brief_out(r) for r in page], next_cursor=next_cursor)
 
 

@@ -61,6 +61,12 @@ async def get(conn: asyncpg.Connection, caller: Caller, deal_id: UUID) -> DealOu
     return deal_out(row)
 
 
+async def check_visible(conn: asyncpg.Connection, caller: Caller, deal_id: UUID) -> None:
+    """Raise NotFound unless the caller is a side of the deal (or the merchant's partner)."""
+    if await conn.fetchval(queries.VISIBLE, deal_id, caller.merchant_id, caller.kol_id) is None:
+        raise NotFound("deal", deal_id)
+
+
 async def list_deals(
     conn: asyncpg.Connection,
     caller: Caller,
@@ -69,18 +75,13 @@ async def list_deals(
     limit: int,
     cursor: str | None,
 ) -> DealPage:
-    after, after_id = pagination.decode(cursor)
-    rows = await conn.fetch(
+    page, next_cursor = await pagination.fetch_page(
+        conn,
         queries.LIST_DEALS,
-        caller.merchant_id,
-        caller.kol_id,
-        status.value if status else None,
-        brief_id,
-        after,
-        after_id,
-        limit + 1,
+        *(caller.merchant_id, caller.kol_id, status.value if status else None, brief_id),
+        limit=limit,
+        cursor=cursor,
     )
-    page, next_cursor = pagination.split(rows, limit, "created_at")
     return DealPage(items=[deal_out(r) for r in page], next_cursor=next_cursor)
 
 

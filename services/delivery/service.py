@@ -34,6 +34,7 @@ from contracts.events import (
 from services import events, pagination
 from services.actors import Caller
 from services.deals import queries as deal_queries
+from services.deals import service as deals
 from services.delivery import queries, rules
 from services.errors import Conflict, DomainError, Invalid, NotFound
 from services.idempotency import idempotent
@@ -112,15 +113,11 @@ async def submit(
 async def list_submissions(
     conn: asyncpg.Connection, caller: Caller, deal_id: UUID, limit: int, cursor: str | None
 ) -> SubmissionPage:
-    after, after_id = pagination.decode(cursor)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        visible = await conn.fetchrow(
-            deal_queries.VISIBLE, deal_id, caller.merchant_id, caller.kol_id
+        await deals.check_visible(conn, caller, deal_id)
+        page, next_cursor = await pagination.fetch_page(
+            conn, queries.LIST_SUBMISSIONS, deal_id, limit=limit, cursor=cursor
         )
-        if visible is None:
-            raise NotFound("deal", deal_id)
-        rows = await conn.fetch(queries.LIST_SUBMISSIONS, deal_id, after, after_id, limit + 1)
-    page, next_cursor = pagination.split(rows, limit, "created_at")
     return SubmissionPage(items=[submission_out(r) for r in page], next_cursor=next_cursor)
 
 

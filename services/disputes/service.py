@@ -30,6 +30,7 @@ from contracts.ledger import EntryKind
 from services import events, pagination
 from services.actors import Caller
 from services.deals import queries as deal_queries
+from services.deals import service as deals
 from services.delivery import service as delivery
 from services.disputes import queries, rules
 from services.errors import Conflict, Invalid, NotFound
@@ -206,9 +207,7 @@ async def deal_disputes(
     conn: asyncpg.Connection, caller: Caller, deal_id: UUID, limit: int, cursor: str | None
 ) -> DisputePage:
     """The disputes of one deal, for either side of it."""
-    visible = await conn.fetchrow(deal_queries.VISIBLE, deal_id, caller.merchant_id, caller.kol_id)
-    if visible is None:
-        raise NotFound("deal", deal_id)
+    await deals.check_visible(conn, caller, deal_id)
     return await _page(conn, None, deal_id, limit, cursor)
 
 
@@ -219,10 +218,11 @@ async def _page(
     limit: int,
     cursor: str | None,
 ) -> DisputePage:
-    after, after_id = pagination.decode(cursor)
-    rows = await conn.fetch(
+    page, next_cursor = await pagination.fetch_page(
+        conn,
         queries.LIST_DISPUTES,
-        *(status.value if status else None, deal_id, after, after_id, limit + 1),
+        *(status.value if status else None, deal_id),
+        limit=limit,
+        cursor=cursor,
     )
-    page, next_cursor = pagination.split(rows, limit, "created_at")
     return DisputePage(items=[dispute_out(r) for r in page], next_cursor=next_cursor)

@@ -139,16 +139,11 @@ async def list_offers(
     limit: int,
     cursor: str | None,
 ) -> OfferPage:
-    after, after_id = pagination.decode(cursor)
-    rows = await conn.fetch(
+    page, next_cursor = await pagination.fetch_page(
+        conn,
         queries.LIST_OFFERS,
-        caller.merchant_id,
-        caller.kol_id,
-        status.value if status else None,
-        brief_id,
-        after,
-        after_id,
-        limit + 1,
+        *(caller.merchant_id, caller.kol_id, status.value if status else None, brief_id),
+        limit=limit,
+        cursor=cursor,
     )
-    page, next_cursor = pagination.split(rows, limit, "created_at")
     return OfferPage(items=[summary(r) for r in page], next_cursor=next_cursor)

@@ -38,7 +38,7 @@ from contracts.tracking import (
 )
 from services import events, pagination
 from services.actors import Caller
-from services.deals import queries as deal_queries
+from services.deals import service as deals
 from services.errors import Conflict, NotFound
 from services.payments.commissions import accrue_commission
 from services.tracking import queries, rules
@@ -360,20 +360,16 @@ async def list_conversions(
     if order_id is not None:
         return _one_order(await _order_reports(conn, caller, order_id), deal_id, status)
     if deal_id is not None:
-        visible = await conn.fetchval(
-            deal_queries.VISIBLE, deal_id, caller.merchant_id, caller.kol_id
-        )
-        if visible is None:
-            raise NotFound("deal", deal_id)
+        await deals.check_visible(conn, caller, deal_id)
         query, owner = queries.DEAL_CONVERSIONS, deal_id
     elif caller.merchant_id is not None:
         query, owner = queries.MERCHANT_CONVERSIONS, caller.merchant_id
     else:
         query, owner = queries.KOL_CONVERSIONS, caller.kol_id
-    after, after_id = pagination.decode(cursor)
     state = status.value if status else None
-    rows = await conn.fetch(query, owner, state, after, after_id, limit + 1)
-    page, next_cursor = pagination.split(rows, limit, "received_at")
+    page, next_cursor = await pagination.fetch_page(
+        conn, query, owner, state, limit=limit, cursor=cursor, time_column="received_at"
+    )
     return ConversionPage(items=[conversion_out(r) for r in page], next_cursor=next_cursor)
 
 
@@ -400,9 +396,9 @@ def _one_order(
 
 async def held(conn: asyncpg.Connection, limit: int, cursor: str | None) -> ConversionPage:
     """The operators' review queue, oldest first."""
-    after, after_id = pagination.decode(cursor)
-    rows = await conn.fetch(queries.HELD, after, after_id, limit + 1)
-    page, next_cursor = pagination.split(rows, limit, "received_at")
+    page, next_cursor = await pagination.fetch_page(
+        conn, queries.HELD, limit=limit, cursor=cursor, time_column="received_at"
+    )
     return ConversionPage(items=[conversion_out(r) for r in page], next_cursor=next_cursor)
 
 
