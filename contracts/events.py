@@ -329,3 +329,17 @@ EventPayload = (
     | ConversionReviewed
     | ConversionPaid
 )
+
+
+class DealStatusChanged(_Event, tag="deal.status_changed", frozen=True):
+    """A deal moved to `status` (from `previous`) in a step that has no event of its own:
+    content submitted, a dispute opened or ended, a cancellation refunded."""
+
+    deal_id: UUID
+    merchant_id: UUID
+    kol_id: UUID
+    previous: DealStatus
+    status: DealStatus
+
+
+EventPayload = EventPayload | DealStatusChanged

@@ -17,7 +17,16 @@ from contracts.offers import (
     OfferStatus,
 )
 from services.negotiation import service, views
-from services.web import DB, CurrentCaller, Cursor, Idempotency, Limit, allow, problem_responses
+from services.web import (
+    DB,
+    AppSettings,
+    CurrentCaller,
+    Cursor,
+    Idempotency,
+    Limit,
+    allow,
+    problem_responses,
+)
 
 ANSWER_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 
@@ -126,9 +135,12 @@ class OffersController(Controller):
         offer_id: FromPath[UUID],
         data: JSONBody[AnswerIn],
         db: DB,
+        settings: AppSettings,
         idempotency: Idempotency,
     ) -> DealOut:
-        return await service.accept(db, caller, offer_id, data, key=idempotency)
+        return await service.accept(
+            db, caller, offer_id, data, settings.public_base_url, key=idempotency
+        )
 
     @post(
         "/{offer_id:uuid}/decline",
