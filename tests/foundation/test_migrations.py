@@ -6,6 +6,7 @@ import asyncpg
 import pytest
 
 from services import database
+from tests.support.database import scratch_database
 
 TABLES = """
     SELECT table_name FROM information_schema.tables
@@ -23,7 +24,7 @@ async def _tables(url: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def scratch_url(server_url: str):
-    with database.scratch_database(server_url, "kolmarket_migr", migrate=False) as url:
+    with scratch_database(server_url, "kolmarket_migr", migrate=False) as url:
         yield url
 
 
