@@ -16,17 +16,19 @@ from contracts.ledger import EntryKind, EntryOut
 
 
 class FundingStatus(enum.StrEnum):
-    PENDING = "pending"
+    PENDING = "pending"  # the PaymentIntent waits for the merchant's payment
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    UNKNOWN = "unknown"  # Stripe's answer to making the PaymentIntent is being confirmed
 
 
 class FundingOut(msgspec.Struct, kw_only=True, frozen=True):
-    """The deal's one PaymentIntent; the browser confirms it with `client_secret`."""
+    """The deal's one PaymentIntent; the browser confirms it with `client_secret`. While
+    Stripe's answer to making it is being confirmed, `status` is `unknown` and both are null."""
 
     deal_id: UUID
-    payment_intent_id: str
-    client_secret: str
+    payment_intent_id: str | None
+    client_secret: str | None
     amount: int
     currency: str
     status: FundingStatus
@@ -105,6 +107,40 @@ class RefundOut(msgspec.Struct, kw_only=True, frozen=True):
     created_at: datetime
 
 
+class OperationKind(enum.StrEnum):
+    FUNDING = "funding"  # the deal's PaymentIntent
+    FUNDING_CANCEL = "funding_cancel"  # that PaymentIntent cancelled with its deal
+    REFUND = "refund"  # escrow back to the merchant's card
+    PAYOUT = "payout"  # a transfer of the creator fee to the KOL's connected account
+    COMMISSION = "commission"  # a transfer of the KOL's share of a settled commission
+    SETTLEMENT = "settlement"  # the off-session charge of a commission settlement
+    SETTLEMENT_RETRY = "settlement_retry"  # that charge's PaymentIntent confirmed again
+    PAYOUT_ACCOUNT = "payout_account"  # a KOL's Connect Express account
+    CUSTOMER = "customer"  # a merchant's Stripe customer
+
+
+class OperationStatus(enum.StrEnum):
+    PENDING = "pending"  # decided, not yet sent to Stripe
+    SENT = "sent"  # being sent
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # Stripe refused it; nothing moved
+    UNKNOWN = "unknown"  # Stripe's answer was lost; it is being confirmed
+
+
+class PaymentOperationOut(msgspec.Struct, kw_only=True, frozen=True):
+    """One call to Stripe about the deal's money (a PaymentIntent, refund or transfer), with
+    its outcome; an unsettled one holds back any other movement of the same money."""
+
+    id: UUID
+    kind: OperationKind
+    amount: int | None
+    currency: str | None
+    status: OperationStatus
+    stripe_id: str | None
+    error: str | None
+    created_at: datetime
+
+
 class DealStatement(msgspec.Struct, kw_only=True, frozen=True):
     """Every movement of a deal's money, with the totals both sides see."""
 
@@ -120,6 +156,8 @@ class DealStatement(msgspec.Struct, kw_only=True, frozen=True):
     payout: PayoutOut | None
     refunds: list[RefundOut]
     entries: list[EntryOut]
+    funding_status: FundingStatus | None = None
+    operations: list[PaymentOperationOut] = []
 
 
 class PaymentMethodIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

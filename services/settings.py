@@ -35,6 +35,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     stripe_webhook_secret: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     minimum_payout: int = 1_000  # minor units: smaller transfers wait until due payouts add up
+    stripe_timeout_seconds: float = 5.0  # waiting for Stripe's answer to one request
+    stripe_connect_timeout_seconds: float = 2.0
+    stripe_max_retries: int = 2  # a lost connection is retried with the same idempotency key
+    db_acquire_timeout_seconds: float = 5.0  # waiting for a pooled connection, then 503
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -70,6 +74,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "stripe_webhook_secret": get("STRIPE_WEBHOOK_SECRET"),
             "public_base_url": get("PUBLIC_BASE_URL"),
             "minimum_payout": get("MINIMUM_PAYOUT"),
+            "stripe_timeout_seconds": get("STRIPE_TIMEOUT_SECONDS"),
+            "stripe_connect_timeout_seconds": get("STRIPE_CONNECT_TIMEOUT_SECONDS"),
+            "stripe_max_retries": get("STRIPE_MAX_RETRIES"),
+            "db_acquire_timeout_seconds": get("DB_ACQUIRE_TIMEOUT_SECONDS"),
         }
         values = {k: v for k, v in raw.items() if v is not None}
         settings = msgspec.convert(values, cls, strict=False, dec_hook=_decode)

@@ -16,7 +16,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import ResponseSpec
-from litestar.params import HeaderParameter, QueryParameter
+from litestar.params import HeaderParameter, QueryParameter, SkipValidation
 
 from contracts.errors import Problem
 from services.actors import Caller
@@ -27,6 +27,8 @@ from services.settings import Settings
 PUBLIC = "exclude_from_auth"
 
 DB = NamedDependency[asyncpg.Connection]
+# The pool itself, for use cases that call Stripe and must hold no connection meanwhile.
+Pool = NamedDependency[SkipValidation[asyncpg.Pool]]
 CurrentCaller = NamedDependency[Caller]
 AppSettings = NamedDependency[Settings]
 Idempotency = NamedDependency[IdempotencyKey | None]
@@ -52,8 +54,16 @@ IdempotencyHeader = Annotated[
 
 
 async def provide_db(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
-    async with state.pool.acquire() as conn:
+    """A pooled connection for the request; waiting longer than the configured time for one
+    answers 503 rather than queueing forever."""
+    timeout = state.settings.db_acquire_timeout_seconds
+    async with state.pool.acquire(timeout=timeout) as conn:
         yield conn
+
+
+def provide_pool(state: State) -> asyncpg.Pool:
+    pool: asyncpg.Pool = state.pool
+    return pool
 
 
 def provide_settings(state: State) -> Settings:

@@ -61,6 +61,16 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         yield test_client
 
 
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool like the app's, for use cases that take one."""
+    made = await database.create_pool(database_url, min_size=1, max_size=5)
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await database.connect(database_url)

@@ -37,6 +37,7 @@ from services.web import (
     provide_caller,
     provide_db,
     provide_idempotency,
+    provide_pool,
     provide_settings,
 )
 
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={
             "db": Provide(provide_db),
+            "pool": Provide(provide_pool, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
             "gateway": Provide(provide_gateway, sync_to_thread=False),

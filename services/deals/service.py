@@ -23,7 +23,6 @@ from contracts.events import (
     DealCreated,
     DealFunded,
     DealPaid,
-    DealRefunded,
     DealStatusChanged,
 )
 from contracts.offers import Breakdown, Side, Terms
@@ -35,7 +34,7 @@ from services.errors import Conflict, NotFound
 log = structlog.get_logger(__name__)
 
 # The events that name a move's target themselves; any other move writes `deal.status_changed`.
-DealMoveEvent = DealFunded | DealCancelled | DealApproved | DealPaid | DealClosed | DealRefunded
+DealMoveEvent = DealFunded | DealCancelled | DealApproved | DealPaid | DealClosed
 
 
 def deal_out(row: Mapping[str, Any], base_url: str) -> DealOut:

@@ -10,7 +10,16 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from contracts.disputes import DisputeOut, DisputePage, DisputeStatus, ResolveIn, TakedownIn
 from services.disputes import service
 from services.payments.routes import Gateway
-from services.web import DB, CurrentCaller, Cursor, Idempotency, Limit, allow, problem_responses
+from services.web import (
+    DB,
+    CurrentCaller,
+    Cursor,
+    Idempotency,
+    Limit,
+    Pool,
+    allow,
+    problem_responses,
+)
 
 
 class DealDisputesController(Controller):
@@ -90,12 +99,12 @@ class DisputesController(Controller):
         status_code=HTTP_200_OK,
         operation_id="resolveDispute",
         summary="Pay the KOL, or refund the merchant part of what the KOL was not yet paid",
-        responses=problem_responses(400, 401, 403, 404, 409, 422),
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
     )
     async def resolve(
-        self, dispute_id: FromPath[UUID], data: JSONBody[ResolveIn], db: DB, gateway: Gateway
+        self, dispute_id: FromPath[UUID], data: JSONBody[ResolveIn], pool: Pool, gateway: Gateway
     ) -> DisputeOut:
-        return await service.resolve(db, gateway, dispute_id, data)
+        return await service.resolve(pool, gateway, dispute_id, data)
 
 
 ROUTES = [DealDisputesController, DisputesController]

@@ -25,7 +25,7 @@ from contracts.disputes import (
     ResolveIn,
     TakedownIn,
 )
-from contracts.events import DealRefunded, DisputeOpened, DisputeResolved
+from contracts.events import DisputeOpened, DisputeResolved
 from services import events, pagination
 from services.actors import Caller
 from services.deals import service as deals
@@ -84,13 +84,15 @@ async def report_takedown(
 
 
 async def resolve(
-    conn: asyncpg.Connection, gateway: StripeGateway, dispute_id: UUID, data: ResolveIn
+    pool: asyncpg.Pool, gateway: StripeGateway, dispute_id: UUID, data: ResolveIn
 ) -> DisputeOut:
     """An operator's decision; the deal goes back to where it was, or to refunded when the
-    refund left nothing for the KOL."""
+    refund left nothing for the KOL. The decision (with any clawback) is taken in one
+    transaction that records the refund; the refund is sent to Stripe after it commits."""
     _check_amount(data)
     now = _now()
-    async with conn.transaction():
+    refund = None
+    async with pool.acquire() as conn, conn.transaction():
         dispute = await conn.fetchrow(queries.LOCK_DISPUTE, dispute_id)
         if dispute is None:
             raise NotFound("dispute", dispute_id)
@@ -100,15 +102,14 @@ async def resolve(
         if deal["status"] != DealStatus.DISPUTED:
             raise Conflict(f"the deal is {deal['status']}, not disputed")
         target, clawback = DealStatus(dispute["prior_status"]), 0
-        refunded = None
         if data.refund_amount is not None:
-            clawback, refunded = await payments.refund_in_dispute(
-                conn, gateway, deal["id"], data.refund_amount
+            refund, clawback, nothing_left = await payments.record_dispute_refund(
+                conn, deal["id"], data.refund_amount
             )
-            target = DealStatus.REFUNDED if refunded else target
+            target = DealStatus.REFUNDED if nothing_left else target
         else:
             await _restore_content(conn, dispute)
-        await _finish(conn, deal, target, now, refunded)
+        await _finish(conn, deal, target, now)
         row = await conn.fetchrow(
             queries.RESOLVE, dispute_id, data.outcome.value, data.refund_amount, data.note, now
         )
@@ -122,6 +123,8 @@ async def resolve(
             kol_id=deal["kol_id"],
         )  # fmt: skip
     log.info("dispute_resolved", dispute_id=str(dispute_id), outcome=data.outcome.value)
+    if refund is not None:
+        await payments.settle_refund(pool, gateway, refund)
     return dispute_out(row)
 
 
@@ -141,14 +144,10 @@ async def _restore_content(conn: asyncpg.Connection, dispute: asyncpg.Record) ->
 
 
 async def _finish(
-    conn: asyncpg.Connection,
-    deal: asyncpg.Record,
-    target: DealStatus,
-    now: datetime,
-    refunded: DealRefunded | None,
+    conn: asyncpg.Connection, deal: asyncpg.Record, target: DealStatus, now: datetime
 ) -> None:
     deal_id = deal["id"]
-    await deals.move(conn, deal_id, target, expect={DealStatus.DISPUTED}, event=refunded)
+    await deals.move(conn, deal_id, target, expect={DealStatus.DISPUTED})
     if target is DealStatus.REFUNDED:
         return
     await payouts.resume_after_dispute(conn, deal_id, deal["merchant_id"], now)

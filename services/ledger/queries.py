@@ -9,9 +9,12 @@ ENSURE_ACCOUNT = """
 LOCK_ACCOUNT = "SELECT id FROM ledger_accounts WHERE id = $1 FOR UPDATE"
 POSTINGS_SUM = "SELECT coalesce(sum(amount), 0)::bigint FROM postings WHERE account_id = $1"
 INSERT_ENTRY = """
-    INSERT INTO journal_entries (kind, deal_id, currency, memo) VALUES ($1, $2, $3, $4)
+    INSERT INTO journal_entries (kind, deal_id, currency, memo, external_id)
+    VALUES ($1, $2, $3, $4, $5)
     RETURNING id
 """
+# Whether the Stripe object (payment, refund, transfer) is already booked.
+BOOKED = "SELECT id FROM journal_entries WHERE external_id = $1"
 INSERT_POSTING = "INSERT INTO postings (entry_id, account_id, amount) VALUES ($1, $2, $3)"
 ACCOUNT_SUM = """
     SELECT coalesce(sum(p.amount), 0)::bigint

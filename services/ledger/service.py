@@ -22,8 +22,12 @@ async def post(
     *,
     deal_id: UUID | None = None,
     memo: str = "",
+    external_id: str | None = None,
 ) -> int:
-    """Book one balanced journal entry; returns its id. Call inside a transaction."""
+    """Book one balanced journal entry; returns its id. Call inside a transaction.
+
+    `external_id` names the Stripe object that moved the money (a payment, refund or
+    transfer): each is booked at most once, by a unique index."""
     assert conn.is_in_transaction(), "ledger.post runs inside the use case's transaction"
     currency = rules.check_entry(lines)
     ids: dict[Account, int] = {}
@@ -37,7 +41,9 @@ async def post(
             await conn.execute(queries.LOCK_ACCOUNT, account_id)
             sums[account] = await conn.fetchval(queries.POSTINGS_SUM, account_id)
     rules.check_floors(sums, lines)
-    entry_id: int = await conn.fetchval(queries.INSERT_ENTRY, kind.value, deal_id, currency, memo)
+    entry_id: int = await conn.fetchval(
+        queries.INSERT_ENTRY, kind.value, deal_id, currency, memo, external_id
+    )
     await conn.executemany(
         queries.INSERT_POSTING, [(entry_id, ids[line.account], line.amount) for line in lines]
     )
@@ -46,6 +52,11 @@ async def post(
 
 def _order(account: Account) -> tuple[str, str, str]:
     return (account.kind.value, str(account.owner_id or ""), account.currency)
+
+
+async def booked(conn: asyncpg.Connection, external_id: str) -> bool:
+    """Whether the Stripe object `external_id` already has its journal entry."""
+    return await conn.fetchval(queries.BOOKED, external_id) is not None
 
 
 async def balance(conn: asyncpg.Connection, account: Account) -> int:

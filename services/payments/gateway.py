@@ -2,11 +2,14 @@
 on the official `stripe` library (`StripeClient` with its async methods over HTTPX).
 
 Every creating call takes an idempotency key derived from our own ids, so a retry after a
-crash returns what Stripe made the first time instead of charging or paying twice.
+crash returns what Stripe made the first time instead of charging or paying twice. Calls
+have connect and read timeouts, and the library retries a lost connection a bounded number
+of times with the same key (`STRIPE_*` settings).
 """
 
 from typing import Any, Protocol
 
+import httpx
 import stripe
 
 from services.settings import Settings
@@ -22,6 +25,14 @@ class StripeGateway(Protocol):
     async def cancel_payment_intent(
         self, intent_id: str, idempotency_key: str
     ) -> stripe.PaymentIntent: ...
+
+    async def confirm_payment_intent(
+        self, params: dict[str, Any], idempotency_key: str
+    ) -> stripe.PaymentIntent: ...
+
+    async def list_refunds(self, payment_intent: str) -> list[stripe.Refund]: ...
+
+    async def list_transfers(self, transfer_group: str) -> list[stripe.Transfer]: ...
 
     async def create_refund(
         self, params: dict[str, Any], idempotency_key: str
@@ -52,13 +63,17 @@ class StripeLibraryGateway:
     """The real gateway; `close` releases its HTTP connections."""
 
     def __init__(self, settings: Settings) -> None:
-        self._http = stripe.HTTPXClient()
+        timeout = httpx.Timeout(
+            settings.stripe_timeout_seconds, connect=settings.stripe_connect_timeout_seconds
+        )
+        self._http = stripe.HTTPXClient(timeout=timeout)
         base = settings.stripe_api_base
         addresses = {"api": base, "connect": base, "files": base} if base else {}
         self._client = stripe.StripeClient(
             settings.stripe_api_key or "sk_unset",
             base_addresses=addresses,  # type: ignore[arg-type]
             http_client=self._http,
+            max_network_retries=settings.stripe_max_retries,
         )
         self._webhook_secret = settings.stripe_webhook_secret
 
@@ -79,6 +94,27 @@ class StripeLibraryGateway:
     ) -> stripe.PaymentIntent:
         options = {"idempotency_key": idempotency_key}
         return await self._client.v1.payment_intents.cancel_async(intent_id, None, options)  # type: ignore[arg-type]
+
+    async def confirm_payment_intent(
+        self, params: dict[str, Any], idempotency_key: str
+    ) -> stripe.PaymentIntent:
+        """Confirm `params["payment_intent"]` again with the rest of `params`."""
+        options = {"idempotency_key": idempotency_key}
+        rest = {k: v for k, v in params.items() if k != "payment_intent"}
+        intents = self._client.v1.payment_intents
+        return await intents.confirm_async(params["payment_intent"], rest, options)  # type: ignore[arg-type]
+
+    async def list_refunds(self, payment_intent: str) -> list[stripe.Refund]:
+        found = await self._client.v1.refunds.list_async(
+            {"payment_intent": payment_intent, "limit": 100}
+        )
+        return list(found.data)
+
+    async def list_transfers(self, transfer_group: str) -> list[stripe.Transfer]:
+        found = await self._client.v1.transfers.list_async(
+            {"transfer_group": transfer_group, "limit": 100}
+        )
+        return list(found.data)
 
     async def create_refund(self, params: dict[str, Any], idempotency_key: str) -> stripe.Refund:
         options = {"idempotency_key": idempotency_key}

@@ -1,12 +1,12 @@
-"""Use cases of the KOL's side of the money: a payout account (Stripe Connect Express), the
-release of escrow on approval, the payout when its holding period ends, and what a KOL and
-an operator see of payouts.
+"""Use cases of the KOL's side of the money: the release of escrow on approval, the payout
+when its holding period ends, and what a KOL and an operator see of payouts.
 
 A payout's due date is fixed at release (approval + the brief's holding period) and shown
 to the KOL from then on; the worker transfers every payout that has come due once the KOL's
 due payouts reach the minimum payout amount; a dispute pauses it, and a failed transfer is
-retried and stays visible (`attempts`, `last_error`) until it succeeds. The transfer's
-idempotency key is the payout's id, so a retry after a crash never pays twice.
+retried and stays visible (`attempts`, `last_error`) until it succeeds. Each transfer is
+recorded before it is sent, with a key derived from the payout, so a crash or a lost answer
+never pays twice; while its outcome is unconfirmed, no dispute can claw the payout back.
 """
 
 from datetime import UTC, datetime
@@ -14,7 +14,6 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
-import stripe
 import structlog
 
 from contracts.deals import DealStatus
@@ -23,8 +22,6 @@ from contracts.ledger import EntryKind
 from contracts.payments import (
     EarningLine,
     EarningsOut,
-    PayoutAccountIn,
-    PayoutAccountOut,
     PayoutOut,
     PayoutStatus,
 )
@@ -33,8 +30,9 @@ from services.deals import service as deals
 from services.errors import Conflict, NotFound
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
-from services.payments import queries, rules, views
+from services.payments import accounts, operations, queries, rules, views
 from services.payments.gateway import StripeGateway
+from services.payments.operations import Kind, Operation, Status
 from services.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -44,67 +42,6 @@ DEFAULT_MINIMUM = Settings().minimum_payout
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-async def open_payout_account(
-    conn: asyncpg.Connection, gateway: StripeGateway, kol_id: UUID, data: PayoutAccountIn
-) -> PayoutAccountOut:
-    """The KOL's Express account (made once) and a fresh onboarding link while not ready."""
-    async with conn.transaction():
-        if await conn.fetchrow(queries.LOCK_KOL, kol_id) is None:
-            raise NotFound("kol", kol_id)
-        row = await conn.fetchrow(queries.FIND_PAYOUT_ACCOUNT, kol_id)
-        if row is None:
-            params = {
-                "type": "express",
-                "country": data.country,
-                "metadata": {"kol_id": str(kol_id)},
-            }
-            params["capabilities"] = {"transfers": {"requested": True}}
-            account = await gateway.create_account(params, rules.payout_account_key(kol_id))
-            ready, submitted = bool(account.payouts_enabled), bool(account.details_submitted)
-            await conn.execute(queries.INSERT_PAYOUT_ACCOUNT, kol_id, account.id, ready, submitted)
-            row = await conn.fetchrow(queries.FIND_PAYOUT_ACCOUNT, kol_id)
-    url = None
-    if not row["payouts_enabled"]:
-        link = await gateway.create_account_link(
-            {"account": row["stripe_account_id"], "type": "account_onboarding"}
-            | {"return_url": data.return_url, "refresh_url": data.refresh_url}
-        )
-        url = link.url
-    return _account_out(row, url)
-
-
-async def payout_account(
-    conn: asyncpg.Connection, gateway: StripeGateway, kol_id: UUID
-) -> PayoutAccountOut:
-    """The KOL's payout readiness, refreshed from Stripe."""
-    row = await conn.fetchrow(queries.FIND_PAYOUT_ACCOUNT, kol_id)
-    if row is None:
-        raise NotFound("payout account")
-    ready, submitted = await refresh_account(conn, gateway, row["stripe_account_id"])
-    return PayoutAccountOut(
-        stripe_account_id=row["stripe_account_id"], ready=ready, details_submitted=submitted
-    )
-
-
-async def refresh_account(
-    conn: asyncpg.Connection, gateway: StripeGateway, account_id: str
-) -> tuple[bool, bool]:
-    """Stripe is the source of truth of readiness; keep our copy of it current."""
-    account = await gateway.retrieve_account(account_id)
-    ready, submitted = bool(account.payouts_enabled), bool(account.details_submitted)
-    await conn.execute(queries.UPDATE_PAYOUT_ACCOUNT, account_id, ready, submitted)
-    return ready, submitted
-
-
-def _account_out(row: asyncpg.Record, url: str | None) -> PayoutAccountOut:
-    return PayoutAccountOut(
-        stripe_account_id=row["stripe_account_id"],
-        ready=row["payouts_enabled"],
-        details_submitted=row["details_submitted"],
-        onboarding_url=url,
-    )
 
 
 async def release_deal(
@@ -123,8 +60,10 @@ async def release_deal(
         if await conn.fetchrow(queries.PAYOUT_OF_DEAL, deal_id) is not None:
             raise Conflict("this deal was already released")
         kol_id, currency, fee = deal["kol_id"], deal["currency"], deal["creator_fee"]
-        # A refund decided in a dispute before approval came out of the creator's fee.
+        # A refund decided in a dispute before approval came out of the creator's fee; one
+        # still to be confirmed by Stripe keeps its amount in escrow until it is.
         held = await ledger.balance(conn, ledger_rules.escrow(deal_id, currency))
+        held -= await conn.fetchval(queries.REFUNDS_UNDER_WAY, deal_id)
         fee = min(fee, held - deal["platform_fee"])
         if fee <= 0:
             raise Conflict("escrow holds nothing left for the creator")
@@ -148,77 +87,105 @@ async def release_deal(
 
 
 async def pay_out(
-    conn: asyncpg.Connection,
+    pool: asyncpg.Pool,
     gateway: StripeGateway,
     payout_id: UUID,
     now: datetime | None = None,
     *,
     minimum: int = DEFAULT_MINIMUM,
 ) -> PayoutOut:
-    """Transfer a due payout to the KOL's connected account, with the deal as transfer group."""
+    """Transfer a due payout (with the KOL's other due payouts) to the KOL's connected account,
+    with the deal as transfer group: decided and recorded first, then sent, then booked."""
     now = now or _now()
-    async with conn.transaction():
+    await _refresh_readiness(pool, gateway, payout_id)
+    async with pool.acquire() as conn, conn.transaction():
         payout = await conn.fetchrow(queries.LOCK_PAYOUT, payout_id)
         if payout is None:
             raise NotFound("payout", payout_id)
-        await conn.execute(queries.LOCK_KOL, payout["kol_id"])  # one payout run per KOL at once
-        if payout["status"] != "scheduled" or payout["due_at"] > now:
-            return views.payout_out(payout, now)
-        if payout["deal_status"] == DealStatus.DISPUTED:
-            await _pause(conn, payout)
-        else:
-            await _pay_due_batch(conn, gateway, payout, now, minimum)
+        await conn.execute(queries.LOCK_KOL_PAYOUTS, str(payout["kol_id"]))  # one run per KOL
+        transfers: list[Operation] = []
+        if payout["status"] == "scheduled" and payout["due_at"] <= now:
+            if payout["deal_status"] == DealStatus.DISPUTED:
+                await _pause(conn, payout)
+            else:
+                transfers = await _record_due_batch(conn, payout, now, minimum)
+    for op in transfers:
+        await operations.execute(pool, gateway, op.id, apply_payout)
+    async with pool.acquire() as conn:
         return views.payout_out(await conn.fetchrow(queries.LOCK_PAYOUT, payout_id), now)
 
 
-async def _pay_due_batch(
-    conn: asyncpg.Connection,
-    gateway: StripeGateway,
-    payout: asyncpg.Record,
-    now: datetime,
-    minimum: int,
-) -> None:
-    """Transfer all the KOL's due payouts together once they reach the minimum payout."""
+async def _refresh_readiness(pool: asyncpg.Pool, gateway: StripeGateway, payout_id: UUID) -> None:
+    """A KOL who finished onboarding since we last looked can be paid now."""
+    async with pool.acquire() as conn:
+        account = await conn.fetchrow(queries.ACCOUNT_OF_PAYOUT, payout_id)
+    if account is not None and not account["payouts_enabled"]:
+        await accounts.refresh_account(pool, gateway, account["stripe_account_id"])
+
+
+async def _record_due_batch(
+    conn: asyncpg.Connection, payout: asyncpg.Record, now: datetime, minimum: int
+) -> list[Operation]:
+    """Record a transfer for each of the KOL's due payouts once they reach the minimum."""
     batch = await conn.fetch(queries.DUE_BATCH_OF_KOL, payout["kol_id"], payout["currency"], now)
     if rules.below_minimum(sum(p["amount"] for p in batch), minimum):
         held = f"waits until payouts due reach the minimum of {minimum}"
         await conn.execute(queries.PAYOUT_HELD, payout["id"], held)
-        return
-    for due in batch:
-        await _transfer(conn, gateway, due)
-
-
-async def _transfer(
-    conn: asyncpg.Connection, gateway: StripeGateway, payout: asyncpg.Record
-) -> None:
+        return []
     account = await conn.fetchrow(queries.FIND_PAYOUT_ACCOUNT, payout["kol_id"])
-    if account is not None and not account["payouts_enabled"]:
-        await refresh_account(conn, gateway, account["stripe_account_id"])
-        account = await conn.fetchrow(queries.FIND_PAYOUT_ACCOUNT, payout["kol_id"])
-    if account is None or not account["payouts_enabled"]:
-        await _failed(conn, payout, "the KOL's payout account is not ready")
-        return
-    deal_id, currency = payout["deal_id"], payout["currency"]
+    transfers = []
+    for due in batch:
+        if account is None or not account["payouts_enabled"]:
+            await _failed(conn, due, "the KOL's payout account is not ready")
+        elif (op := await _record_transfer(conn, due, account["stripe_account_id"])) is not None:
+            transfers.append(op)
+    return transfers
+
+
+async def _record_transfer(
+    conn: asyncpg.Connection, payout: asyncpg.Record, destination: str
+) -> Operation | None:
+    """The payout's transfer, or the one already under way; none while a refund of the deal's
+    money is unconfirmed."""
+    open_ = await operations.open_of_subject(conn, payout["id"], Kind.PAYOUT)
+    if open_ is not None:
+        return open_
+    refund = await operations.open_of_deal(conn, payout["deal_id"], Kind.REFUND)
+    if refund is not None:
+        held = f"waits for the refund {refund.id} of this deal to be confirmed"
+        await conn.execute(queries.PAYOUT_HELD, payout["id"], held)
+        return None
+    deal_id, currency, payout_id = payout["deal_id"], payout["currency"], payout["id"]
+    key = await operations.next_key(conn, rules.transfer_key(payout_id), payout_id, Kind.PAYOUT)
     params = {
         "amount": payout["amount"],
         "currency": rules.stripe_currency(currency),
-        "destination": account["stripe_account_id"],
+        "destination": destination,
         "transfer_group": rules.transfer_group(deal_id),
-        "metadata": {"deal_id": str(deal_id), "payout_id": str(payout["id"])},
+        "metadata": {"deal_id": str(deal_id), "payout_id": str(payout_id)},
     }
-    try:
-        transfer = await gateway.create_transfer(params, rules.transfer_key(payout["id"]))
-    except stripe.StripeError as error:
-        await _failed(conn, payout, error.user_message or type(error).__name__)
+    return await operations.record(
+        conn, Kind.PAYOUT, key, params, deal_id=deal_id, subject_id=payout_id,
+        amount=payout["amount"], currency=currency, context={"kol_id": str(payout["kol_id"])},
+    )  # fmt: skip
+
+
+async def apply_payout(conn: asyncpg.Connection, op: Operation) -> None:
+    """Book what Stripe did with a payout's transfer: paid, or failed (retried later)."""
+    payout = await conn.fetchrow(queries.LOCK_PAYOUT, op.subject_id)
+    if op.status is not Status.SUCCEEDED:
+        await _failed(conn, payout, op.error or "the transfer was refused")
         return
-    await conn.execute(queries.PAYOUT_PAID, payout["id"], transfer.id)
+    deal_id, currency, transfer_id = payout["deal_id"], payout["currency"], op.stripe_id
+    await conn.execute(queries.PAYOUT_PAID, payout["id"], transfer_id)
     lines = ledger_rules.payout(payout["kol_id"], currency, payout["amount"])
     await ledger.post(
-        conn, EntryKind.PAYOUT, lines, deal_id=deal_id, memo=f"transfer {transfer.id}"
-    )
+        conn, EntryKind.PAYOUT, lines, deal_id=deal_id, memo=f"transfer {transfer_id}",
+        external_id=transfer_id,
+    )  # fmt: skip
     paid = DealPaid(
         deal_id=deal_id, kol_id=payout["kol_id"], amount=payout["amount"],
-        currency=currency, transfer_id=transfer.id,
+        currency=currency, transfer_id=transfer_id or "",
     )  # fmt: skip
     try:
         await deals.move(conn, deal_id, DealStatus.PAID, expect={DealStatus.APPROVED}, event=paid)
@@ -256,6 +223,9 @@ async def lock_unpaid_payout(conn: asyncpg.Connection, deal_id: UUID) -> asyncpg
     found = await conn.fetchrow(queries.PAYOUT_OF_DEAL, deal_id)
     if found is None:
         return None
+    transfer = await operations.open_of_subject(conn, found["id"], Kind.PAYOUT)
+    if transfer is not None:
+        raise operations.InFlight(transfer, "the KOL's payout for this deal is being transferred")
     try:
         async with conn.transaction():
             payout = await conn.fetchrow(queries.LOCK_PAYOUT_NOWAIT, found["id"])
@@ -316,7 +286,7 @@ async def reduce_for_clawback(
 
 
 async def pay_due(
-    conn: asyncpg.Connection,
+    pool: asyncpg.Pool,
     gateway: StripeGateway,
     limit: int = 100,
     *,
@@ -324,9 +294,11 @@ async def pay_due(
 ) -> int:
     """Pay every scheduled payout that has come due (the worker's sweep); returns how many paid."""
     now = _now()
+    async with pool.acquire() as conn:
+        due = await conn.fetch(queries.DUE_PAYOUTS, now, limit)
     paid = 0
-    for row in await conn.fetch(queries.DUE_PAYOUTS, now, limit):
-        paid += (await pay_out(conn, gateway, row["id"], now, minimum=minimum)).status == "paid"
+    for row in due:
+        paid += (await pay_out(pool, gateway, row["id"], now, minimum=minimum)).status == "paid"
     return paid
 
 

@@ -25,12 +25,13 @@ FIND_VISIBLE_DEAL = f"""
 """
 
 FIND_FUNDING = """
-    SELECT deal_id, payment_intent_id, amount, currency, status, last_error
+    SELECT deal_id, payment_intent_id, amount, currency, status, last_error, client_secret
     FROM deal_fundings WHERE deal_id = $1
 """
 INSERT_FUNDING = """
-    INSERT INTO deal_fundings (deal_id, payment_intent_id, amount, currency)
-    VALUES ($1, $2, $3, $4)
+    INSERT INTO deal_fundings (deal_id, payment_intent_id, amount, currency, client_secret)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (deal_id) DO NOTHING
 """
 # The first success wins; a success after a failure (a second card) replaces the failure.
 FUNDING_SUCCEEDED = """
@@ -50,6 +51,12 @@ RECORD_STRIPE_EVENT = """
 """
 
 LOCK_KOL = "SELECT id FROM kols WHERE id = $1 FOR UPDATE"
+# One payout run per KOL at a time (their due payouts are transferred together).
+LOCK_KOL_PAYOUTS = "SELECT pg_advisory_xact_lock(hashtextextended('payouts ' || $1, 0))"
+ACCOUNT_OF_PAYOUT = """
+    SELECT a.stripe_account_id, a.payouts_enabled
+    FROM payouts p JOIN payout_accounts a ON a.kol_id = p.kol_id WHERE p.id = $1
+"""
 FIND_PAYOUT_ACCOUNT = """
     SELECT kol_id, stripe_account_id, payouts_enabled, details_submitted
     FROM payout_accounts WHERE kol_id = $1
@@ -57,6 +64,7 @@ FIND_PAYOUT_ACCOUNT = """
 INSERT_PAYOUT_ACCOUNT = """
     INSERT INTO payout_accounts (kol_id, stripe_account_id, payouts_enabled, details_submitted)
     VALUES ($1, $2, $3, $4)
+    ON CONFLICT (kol_id) DO NOTHING
 """
 UPDATE_PAYOUT_ACCOUNT = """
     UPDATE payout_accounts SET payouts_enabled = $2, details_submitted = $3, updated_at = now()
@@ -118,7 +126,15 @@ PAYOUT_PAUSED = """
     WHERE id = $1 AND status = 'scheduled'
 """
 
-COUNT_REFUNDS = "SELECT count(*) FROM refunds WHERE deal_id = $1"
+# Refunds of the deal decided but not yet confirmed by Stripe: escrow keeps them.
+REFUNDS_UNDER_WAY = """
+    SELECT coalesce(sum(amount), 0)::bigint FROM payment_operations
+    WHERE deal_id = $1 AND kind = 'refund' AND status IN ('pending', 'sent', 'unknown')
+"""
+# Each refund decided for a deal has its number (its key's), whatever came of it.
+COUNT_REFUND_OPERATIONS = """
+    SELECT count(*) FROM payment_operations WHERE deal_id = $1 AND kind = 'refund'
+"""
 INSERT_REFUND = """
     INSERT INTO refunds (deal_id, amount, stripe_refund_id, reason) VALUES ($1, $2, $3, $4)
     RETURNING id, deal_id, amount, stripe_refund_id, reason, created_at
@@ -141,8 +157,12 @@ LOCK_BILLING = """
     SELECT merchant_id, stripe_customer_id, payment_method_id
     FROM merchant_billing WHERE merchant_id = $1 FOR UPDATE
 """
-LOCK_MERCHANT = "SELECT id FROM merchants WHERE id = $1 FOR UPDATE"
-INSERT_BILLING = "INSERT INTO merchant_billing (merchant_id, stripe_customer_id) VALUES ($1, $2)"
+# One change of a merchant's billing at a time (its customer is made once).
+LOCK_BILLING_OF = "SELECT pg_advisory_xact_lock(hashtextextended('billing ' || $1, 0))"
+INSERT_BILLING = """
+    INSERT INTO merchant_billing (merchant_id, stripe_customer_id) VALUES ($1, $2)
+    ON CONFLICT (merchant_id) DO NOTHING
+"""
 SAVE_CARD = """
     UPDATE merchant_billing SET payment_method_id = $2, updated_at = now() WHERE merchant_id = $1
 """
@@ -162,6 +182,8 @@ UNSETTLED_TOTAL = """
     SELECT coalesce(sum(amount), 0)::bigint FROM commission_accruals
     WHERE merchant_id = $1 AND currency = $2 AND settlement_id IS NULL
 """
+FIND_SETTLEMENT = f"SELECT {SETTLEMENT_COLUMNS} FROM commission_settlements s WHERE s.id = $1"
+LOCK_SETTLEMENT = FIND_SETTLEMENT + " FOR UPDATE"
 INSERT_SETTLEMENT = f"""
     INSERT INTO commission_settlements AS s (merchant_id, currency, amount) VALUES ($1, $2, $3)
     RETURNING {SETTLEMENT_COLUMNS}
@@ -187,8 +209,8 @@ UNTRANSFERRED_SHARES = """
     JOIN commission_settlements s ON s.id = c.settlement_id AND s.status = 'paid'
     JOIN payout_accounts a ON a.kol_id = c.kol_id
     WHERE c.merchant_id = $1 AND c.transfer_id IS NULL AND c.amount > c.platform_cut
-    FOR UPDATE OF c
 """
+LOCK_UNTRANSFERRED_SHARES = UNTRANSFERRED_SHARES + " FOR UPDATE OF c"
 SHARE_TRANSFERRED = "UPDATE commission_accruals SET transfer_id = $2 WHERE id = $1"
 SETTLEMENTS_OF_MERCHANT = f"""
     SELECT {SETTLEMENT_COLUMNS} FROM commission_settlements s

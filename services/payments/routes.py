@@ -23,9 +23,9 @@ from contracts.payments import (
     WebhookAck,
 )
 from services.errors import Forbidden
-from services.payments import commissions, payouts, service, webhooks
+from services.payments import accounts, commissions, payouts, service, webhooks
 from services.payments.gateway import StripeGateway
-from services.web import DB, PUBLIC, AppSettings, CurrentCaller, allow, problem_responses
+from services.web import DB, PUBLIC, AppSettings, CurrentCaller, Pool, allow, problem_responses
 
 # The Stripe gateway of the running app (`app.state.gateway`), by name.
 Gateway = NamedDependency[SkipValidation[StripeGateway]]
@@ -42,12 +42,12 @@ class DealMoneyController(Controller):
         status_code=HTTP_200_OK,
         operation_id="fundDeal",
         summary="The deal's Stripe PaymentIntent (creator fee + platform fee), made once",
-        responses=problem_responses(401, 403, 404, 409),
+        responses=problem_responses(401, 403, 404, 409, 503),
     )
     async def fund(
-        self, caller: CurrentCaller, deal_id: FromPath[UUID], db: DB, gateway: Gateway
+        self, caller: CurrentCaller, deal_id: FromPath[UUID], pool: Pool, gateway: Gateway
     ) -> FundingOut:
-        return await service.fund(db, gateway, caller, deal_id)
+        return await service.fund(pool, gateway, caller, deal_id)
 
     @post(
         "/cancel",
@@ -55,17 +55,17 @@ class DealMoneyController(Controller):
         status_code=HTTP_200_OK,
         operation_id="cancelDeal",
         summary="Cancel before delivery; a funded deal's escrow is refunded in full",
-        responses=problem_responses(401, 403, 404, 409),
+        responses=problem_responses(401, 403, 404, 409, 503),
     )
     async def cancel(
         self,
         caller: CurrentCaller,
         deal_id: FromPath[UUID],
-        db: DB,
+        pool: Pool,
         gateway: Gateway,
         settings: AppSettings,
     ) -> DealOut:
-        return await service.cancel(db, gateway, caller, deal_id, settings.public_base_url)
+        return await service.cancel(pool, gateway, caller, deal_id, settings.public_base_url)
 
     @get(
         "/statement",
@@ -92,12 +92,16 @@ class KolPayoutsController(Controller):
         status_code=HTTP_200_OK,
         operation_id="openPayoutAccount",
         summary="The KOL's Stripe Express account and, until it is ready, an onboarding link",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def open_account(
-        self, caller: CurrentCaller, data: JSONBody[PayoutAccountIn], db: DB, gateway: Gateway
+        self,
+        caller: CurrentCaller,
+        data: JSONBody[PayoutAccountIn],
+        pool: Pool,
+        gateway: Gateway,
     ) -> PayoutAccountOut:
-        return await payouts.open_payout_account(db, gateway, _kol(caller), data)
+        return await accounts.open_payout_account(pool, gateway, _kol(caller), data)
 
     @get(
         "/payout-account",
@@ -105,8 +109,10 @@ class KolPayoutsController(Controller):
         summary="Whether the KOL's payout account can receive payouts, as Stripe says now",
         responses=problem_responses(401, 403, 404),
     )
-    async def account(self, caller: CurrentCaller, db: DB, gateway: Gateway) -> PayoutAccountOut:
-        return await payouts.payout_account(db, gateway, _kol(caller))
+    async def account(
+        self, caller: CurrentCaller, pool: Pool, gateway: Gateway
+    ) -> PayoutAccountOut:
+        return await accounts.payout_account(pool, gateway, _kol(caller))
 
     @get(
         "/earnings",
@@ -153,15 +159,17 @@ class BillingController(Controller):
         status_code=HTTP_200_OK,
         operation_id="savePaymentMethod",
         summary="Save the merchant's card for off-session commission settlements",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def save(
-        self, caller: CurrentCaller, data: JSONBody[PaymentMethodIn], db: DB, gateway: Gateway
+        self, caller: CurrentCaller, data: JSONBody[PaymentMethodIn], pool: Pool, gateway: Gateway
     ) -> BillingOut:
         merchant_id = caller.merchant_id
         if merchant_id is None:
             raise Forbidden("only a merchant has billing")
-        return await commissions.save_payment_method(db, gateway, merchant_id, data.payment_method)
+        return await commissions.save_payment_method(
+            pool, gateway, merchant_id, data.payment_method
+        )
 
     @get(
         "/settlements",
@@ -187,9 +195,9 @@ class StripeWebhookController(Controller):
         summary="Stripe's signed events, verified first, each processed exactly once",
         responses=problem_responses(400),
     )
-    async def receive(self, request: Request, db: DB, gateway: Gateway) -> WebhookAck:
+    async def receive(self, request: Request, pool: Pool, gateway: Gateway) -> WebhookAck:
         signature = request.headers.get("stripe-signature", "")
-        return await webhooks.receive(db, gateway, await request.body(), signature)
+        return await webhooks.receive(pool, gateway, await request.body(), signature)
 
 
 ROUTES = [

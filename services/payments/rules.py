@@ -67,9 +67,9 @@ def customer_key(merchant_id: UUID) -> str:
     return f"kolmarket-merchant-{merchant_id}-customer"
 
 
-def settlement_key(settlement_id: UUID, attempt: int) -> str:
-    """One charge per attempt: a crash replays the attempt, a recorded decline moves on."""
-    return f"kolmarket-settlement-{settlement_id}-attempt-{attempt}"
+def settlement_key(settlement_id: UUID) -> str:
+    """The settlement's one PaymentIntent (confirmed again after a decline)."""
+    return f"kolmarket-settlement-{settlement_id}"
 
 
 def commission_key(accrual_id: UUID) -> str:

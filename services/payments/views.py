@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import asyncpg
+import msgspec
 
 from contracts.deals import DealStatus
 from contracts.ledger import EntryKind, EntryOut
@@ -10,14 +11,16 @@ from contracts.payments import (
     DealStatement,
     FundingOut,
     FundingStatus,
+    PaymentOperationOut,
     PayoutOut,
     PayoutStatus,
     RefundOut,
 )
 from services.payments import rules
+from services.payments.operations import Operation
 
 
-def funding_out(row: asyncpg.Record, client_secret: str) -> FundingOut:
+def funding_out(row: asyncpg.Record, client_secret: str | None) -> FundingOut:
     return FundingOut(
         deal_id=row["deal_id"],
         payment_intent_id=row["payment_intent_id"],
@@ -74,6 +77,8 @@ def statement(
     payout: asyncpg.Record | None,
     refunds: list[asyncpg.Record],
     held: int,
+    money: list[Operation],
+    funding: FundingStatus | None,
 ) -> DealStatement:
     return DealStatement(
         deal_id=deal["id"],
@@ -88,4 +93,8 @@ def statement(
         payout=payout_out(payout) if payout else None,
         refunds=[refund_out(r, deal["currency"]) for r in refunds],
         entries=entries,
+        funding_status=funding,
+        operations=[
+            msgspec.convert(msgspec.structs.asdict(op), PaymentOperationOut) for op in money
+        ],
     )

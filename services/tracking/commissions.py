@@ -36,9 +36,11 @@ APPROVE = """
 """
 # The orders behind a commission are paid once the KOL's share of it is transferred.
 PAID = """
-    UPDATE conversions SET status = 'paid', decided_at = now()
-    WHERE accrual_id = $1 AND status = 'approved'
-    RETURNING id, merchant_id, deal_id, order_id
+    UPDATE conversions c SET status = 'paid', decided_at = now()
+    FROM commission_accruals a
+    WHERE c.accrual_id = a.id AND a.transfer_id IS NOT NULL AND c.status = 'approved'
+      AND ($1::uuid IS NULL OR a.merchant_id = $1)
+    RETURNING c.id, c.merchant_id, c.deal_id, c.order_id, a.transfer_id
 """
 
 
@@ -73,27 +75,34 @@ def _approved(row: asyncpg.Record) -> tuple[ConversionApproved, UUID, UUID, None
     return approved, row["id"], row["merchant_id"], None
 
 
-async def mark_paid(conn: asyncpg.Connection, accrual_id: UUID, transfer_id: str) -> None:
-    """The KOL's share of a commission was transferred: its orders are paid."""
-    paid = await conn.fetch(PAID, accrual_id)
-    await events.append_many(conn, [_paid(row, transfer_id) for row in paid])
+async def mark_paid(pool: asyncpg.Pool, merchant_id: UUID | None = None) -> int:
+    """Orders whose commission's KOL share has been transferred are paid (every merchant's,
+    or one's); returns how many. Safe to run any number of times."""
+    async with pool.acquire() as conn, conn.transaction():
+        paid = await conn.fetch(PAID, merchant_id)
+        await events.append_many(conn, [_paid(row) for row in paid])
+    return len(paid)
 
 
-def _paid(row: asyncpg.Record, transfer_id: str) -> tuple[ConversionPaid, UUID, UUID, None]:
+def _paid(row: asyncpg.Record) -> tuple[ConversionPaid, UUID, UUID, None]:
     paid = ConversionPaid(
         conversion_id=row["id"], merchant_id=row["merchant_id"], deal_id=row["deal_id"],
-        order_id=row["order_id"], transfer_id=transfer_id,
+        order_id=row["order_id"], transfer_id=row["transfer_id"],
     )  # fmt: skip
     return paid, row["id"], row["merchant_id"], None
 
 
 async def settle(
-    conn: asyncpg.Connection, gateway: StripeGateway, merchant_id: UUID, currency: str
+    pool: asyncpg.Pool, gateway: StripeGateway, merchant_id: UUID, currency: str
 ) -> SettlementOut | None:
     """Settle a merchant's commissions in `currency`; None when nothing is owed."""
-    return await commissions.settle(conn, gateway, merchant_id, currency, mark_paid)
+    settled = await commissions.settle(pool, gateway, merchant_id, currency)
+    await mark_paid(pool, merchant_id)
+    return settled
 
 
-async def settle_all(conn: asyncpg.Connection, gateway: StripeGateway) -> int:
+async def settle_all(pool: asyncpg.Pool, gateway: StripeGateway) -> int:
     """Every merchant with commissions owed or a failed charge; returns how many were paid."""
-    return await commissions.settle_all(conn, gateway, mark_paid)
+    paid = await commissions.settle_all(pool, gateway)
+    await mark_paid(pool)
+    return paid

@@ -14,8 +14,10 @@ log = structlog.get_logger(__name__)
 @blueprint.periodic(cron="*/10 * * * *")
 @blueprint.task(name="approve_commissions", pass_context=True, queueing_lock="approve_commissions")
 async def approve_commissions(context: procrastinate.JobContext, timestamp: int) -> int:
-    async with context.additional_context["pool"].acquire() as conn:
+    pool = context.additional_context["pool"]
+    async with pool.acquire() as conn:
         approved = await commissions.approve_due(conn)
+    await commissions.mark_paid(pool)  # shares whose transfer was confirmed since
     log.info("commission_approval_ran", approved=approved, scheduled_for=timestamp)
     return approved
 
@@ -24,8 +26,7 @@ async def approve_commissions(context: procrastinate.JobContext, timestamp: int)
 @blueprint.task(name="settle_commissions", pass_context=True, queueing_lock="settle_commissions")
 async def settle_commissions(context: procrastinate.JobContext, timestamp: int) -> int:
     """Daily: charge each merchant's saved card for accrued commissions and retry failures."""
-    gateway = context.additional_context["gateway"]
-    async with context.additional_context["pool"].acquire() as conn:
-        paid = await commissions.settle_all(conn, gateway)
+    pool, gateway = context.additional_context["pool"], context.additional_context["gateway"]
+    paid = await commissions.settle_all(pool, gateway)
     log.info("commission_settlement_ran", paid=paid, scheduled_for=timestamp)
     return paid

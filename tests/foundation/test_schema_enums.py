@@ -18,7 +18,13 @@ from contracts.delivery import SubmissionStatus
 from contracts.disputes import DisputeKind, DisputeOpener, DisputeOutcome, DisputeStatus
 from contracts.ledger import AccountKind, EntryKind
 from contracts.offers import OfferOrigin, OfferStatus, Side
-from contracts.payments import FundingStatus, PayoutStatus, SettlementStatus
+from contracts.payments import (
+    FundingStatus,
+    OperationKind,
+    OperationStatus,
+    PayoutStatus,
+    SettlementStatus,
+)
 from contracts.plans import PlanKind, PlanState
 from contracts.tracking import ConversionStatus
 
@@ -34,6 +40,8 @@ ENUM_OF: dict[tuple[str, str], type[enum.StrEnum]] = {
     ("offer_revisions", "proposed_by"): Side,
     ("deals", "status"): DealStatus,
     ("deal_fundings", "status"): FundingStatus,
+    ("payment_operations", "kind"): OperationKind,
+    ("payment_operations", "status"): OperationStatus,
     ("payouts", "status"): PayoutStatus,
     ("commission_settlements", "status"): SettlementStatus,
     ("submissions", "status"): SubmissionStatus,

@@ -47,7 +47,7 @@ async def _deal_with_commissions(client: Client, db, owner: Account, *amounts: t
 
 
 async def test_accrued_commissions_are_charged_off_session_then_transferred(
-    pay_client: Client, stripe_api: stripe.StripeClient, peer_url: str, db, gateway
+    pay_client: Client, stripe_api: stripe.StripeClient, peer_url: str, db, pool, gateway
 ) -> None:
     owner = await merchant(pay_client)
     saved = await _save_card(pay_client, owner, "pm_card_visa")
@@ -58,7 +58,7 @@ async def test_accrued_commissions_are_charged_off_session_then_transferred(
     await onboard_account(peer_url, account_id)
     assert await balance(db, ledger_rules.receivable(deal["merchant_id"], "USD")) == 5_000
 
-    settled = await commissions.settle(db, gateway, deal["merchant_id"], "USD")
+    settled = await commissions.settle(pool, gateway, deal["merchant_id"], "USD")
 
     assert settled is not None
     assert (settled.status, settled.amount, settled.attempts) == ("paid", 5_000, 1)
@@ -69,19 +69,19 @@ async def test_accrued_commissions_are_charged_off_session_then_transferred(
     assert {t.destination for t in transfers.data} == {account_id}
     assert await balance(db, ledger_rules.receivable(deal["merchant_id"], "USD")) == 0
     assert await balance(db, ledger_rules.payable(deal["kol_id"], "USD")) == 0
-    assert await commissions.settle(db, gateway, deal["merchant_id"], "USD") is None
+    assert await commissions.settle(pool, gateway, deal["merchant_id"], "USD") is None
     listed = (await pay_client.get("/v1/billing/settlements", headers=owner.headers)).json()
     assert [(s["id"], s["status"]) for s in listed["items"]] == [(str(settled.id), "paid")]
 
 
 async def test_declined_settlement_is_visible_and_retried_with_a_new_card(
-    pay_client: Client, stripe_api: stripe.StripeClient, db, gateway
+    pay_client: Client, stripe_api: stripe.StripeClient, db, pool, gateway
 ) -> None:
     owner = await merchant(pay_client)
     assert (await _save_card(pay_client, owner, "pm_card_chargeCustomerFail")).status_code == 200
     deal, _ = await _deal_with_commissions(pay_client, db, owner, (1_000, 150))
 
-    failed = await commissions.settle(db, gateway, deal["merchant_id"], "USD")
+    failed = await commissions.settle(pool, gateway, deal["merchant_id"], "USD")
 
     assert failed is not None
     assert (failed.status, failed.attempts, failed.last_error) == ("failed", 1, "card_declined")
@@ -90,14 +90,15 @@ async def test_declined_settlement_is_visible_and_retried_with_a_new_card(
     assert await balance(db, ledger_rules.receivable(deal["merchant_id"], "USD")) == 1_000
 
     assert (await _save_card(pay_client, owner, "pm_card_visa")).status_code == 200
-    paid = await commissions.settle_all(db, gateway)
+    paid = await commissions.settle_all(pool, gateway)
     [retried] = (await pay_client.get("/v1/billing/settlements", headers=owner.headers)).json()[
         "items"
     ]
 
     assert paid >= 1
     assert (retried["id"], retried["status"], retried["attempts"]) == (str(failed.id), "paid", 2)
-    assert retried["payment_intent_id"] != failed.payment_intent_id
+    # the settlement's one PaymentIntent, confirmed again with the new card
+    assert retried["payment_intent_id"] == failed.payment_intent_id
     intent = await stripe_api.v1.payment_intents.retrieve_async(retried["payment_intent_id"])
     assert (intent.status, intent.amount) == ("succeeded", 1_000)
     assert await balance(db, ledger_rules.receivable(deal["merchant_id"], "USD")) == 0
@@ -113,7 +114,7 @@ async def test_a_card_stripe_declines_cannot_be_saved(pay_client: Client) -> Non
 
 
 async def test_tracked_orders_are_booked_settled_and_paid(
-    pay_client: Client, stripe_api: stripe.StripeClient, peer_url: str, db, gateway
+    pay_client: Client, stripe_api: stripe.StripeClient, peer_url: str, db, pool, gateway
 ) -> None:
     owner = await merchant(pay_client)
     await _save_card(pay_client, owner, "pm_card_visa")
@@ -139,7 +140,7 @@ async def test_tracked_orders_are_booked_settled_and_paid(
     ids = [uuid.UUID(r["id"]) for r in results]
 
     await tracking.approve_due(db, datetime.now(UTC) + timedelta(days=15))
-    settled = await tracking.settle(db, gateway, uuid.UUID(owner.me["merchant_id"]), "USD")
+    settled = await tracking.settle(pool, gateway, uuid.UUID(owner.me["merchant_id"]), "USD")
 
     assert settled is not None
     assert (settled.status, settled.amount) == ("paid", 3_000 + 1_500)

@@ -11,6 +11,7 @@ import stripe
 from services.actors import Caller
 from services.payments import service
 from services.payments.gateway import StripeLibraryGateway
+from services.payments.operations import Unsettled
 from services.settings import Settings
 from tests.helpers import Client
 from tests.negotiation.support import events_of
@@ -145,7 +146,7 @@ async def test_declined_card_leaves_deal_unfunded_then_another_card_funds_it(
 
 
 class CrashAfterStripe(StripeLibraryGateway):
-    """Stripe answers, then the process dies before our transaction commits."""
+    """Stripe answers, then the connection dies before its answer arrives."""
 
     made: list[str]
 
@@ -156,15 +157,15 @@ class CrashAfterStripe(StripeLibraryGateway):
 
 
 async def test_retry_after_a_crash_gets_the_same_payment_intent(
-    pay_client: Client, sides: Sides, payments_settings: Settings, db
+    pay_client: Client, sides: Sides, payments_settings: Settings, db, pool
 ) -> None:
     deal = await accepted_deal(pay_client, sides.merchant, sides.kol)
     caller = Caller(kind="merchant", merchant_id=uuid.UUID(sides.merchant.me["merchant_id"]))
     crashing = CrashAfterStripe(payments_settings)
     crashing.made = []
     try:
-        with pytest.raises(ConnectionResetError):
-            await service.fund(db, crashing, caller, uuid.UUID(deal["id"]))
+        with pytest.raises(Unsettled):
+            await service.fund(pool, crashing, caller, uuid.UUID(deal["id"]))
     finally:
         await crashing.close()
     assert (

@@ -1,6 +1,7 @@
 """Cards on the local Stripe peer, as on Stripe: a decline answers `card_error` with the
 PaymentIntent, and a PaymentIntent is confirmed with a `payment_method` (the card the customer
-just entered; after a decline, another card), where localstripe answers "Not implemented"."""
+just entered; after a decline, another card), where localstripe answers "Not implemented", and
+again off-session with a saved card."""
 
 from aiohttp import web
 from localstripe import resources as ls
@@ -23,7 +24,9 @@ def allow_confirm_with_payment_method(app: web.Application) -> None:
 def _patch_confirm(intent) -> None:
     confirm = intent._api_confirm.__func__
 
-    def confirm_with(cls, id, payment_method=None, **params):
+    def confirm_with(cls, id, payment_method=None, off_session=None, **params):
+        # `off_session` (the customer is away, as in a merchant's saved-card charge) changes
+        # nothing here: the peer asks no customer to authenticate.
         if payment_method is not None:
             obj = cls._api_retrieve(id)
             if obj.status not in CONFIRMABLE:
