@@ -1,4 +1,5 @@
-"""HTTP face of negotiation: invitations, applications, and answers to an offer's revisions."""
+"""HTTP face of negotiation: invitations, applications, answers to an offer's revisions, and
+the cancellation of a brief, which withdraws its open offers."""
 
 from uuid import UUID
 
@@ -6,6 +7,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from contracts.briefs import BriefOut
 from contracts.deals import DealOut
 from contracts.offers import (
     AnswerIn,
@@ -16,20 +18,22 @@ from contracts.offers import (
     OfferPage,
     OfferStatus,
 )
-from services.negotiation import service, views
+from services.negotiation import offers, service
 from services.web import DB, CurrentCaller, Cursor, Idempotency, Limit, allow, problem_responses
 
 ANSWER_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 
 
 class BriefOffersController(Controller):
+    """A brief's offers: invitations, applications, and calling the brief off with them."""
+
     path = "/v1/briefs/{brief_id:uuid}"
-    tags = ["offers"]
     security = [{"BearerToken": []}]
 
     @post(
         "/offers",
         guards=[allow("merchant")],
+        tags=["offers"],
         status_code=HTTP_201_CREATED,
         operation_id="inviteKol",
         summary="Invite a KOL to an open brief with terms (revision 1, proposed by the merchant)",
@@ -48,6 +52,7 @@ class BriefOffersController(Controller):
     @post(
         "/applications",
         guards=[allow("kol")],
+        tags=["offers"],
         status_code=HTTP_201_CREATED,
         operation_id="applyToBrief",
         summary="Apply to an open brief with proposed terms (revision 1, proposed by the KOL)",
@@ -62,6 +67,20 @@ class BriefOffersController(Controller):
         idempotency: Idempotency,
     ) -> OfferOut:
         return await service.apply(db, caller, brief_id, data, key=idempotency)
+
+    @post(
+        "/cancel",
+        guards=[allow("merchant")],
+        tags=["briefs"],
+        status_code=200,
+        operation_id="cancelBrief",
+        summary="Call the brief off: its open offers are withdrawn; deals made stand",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def cancel_brief(
+        self, caller: CurrentCaller, brief_id: FromPath[UUID], db: DB
+    ) -> BriefOut:
+        return await service.cancel_brief(db, caller, brief_id)
 
 
 class OffersController(Controller):
@@ -85,7 +104,7 @@ class OffersController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> OfferPage:
-        return await views.list_offers(db, caller, status, brief_id, limit, cursor)
+        return await offers.list_offers(db, caller, status, brief_id, limit, cursor)
 
     @get(
         "/{offer_id:uuid}",
@@ -94,7 +113,7 @@ class OffersController(Controller):
         responses=problem_responses(401, 403, 404),
     )
     async def get_offer(self, caller: CurrentCaller, offer_id: FromPath[UUID], db: DB) -> OfferOut:
-        return await views.get(db, caller, offer_id)
+        return await offers.get(db, caller, offer_id)
 
     @post(
         "/{offer_id:uuid}/counter",
