@@ -9,6 +9,7 @@ exactly one matches a row and the other gets 409 with the offer as it now is. Cr
 """
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -50,7 +51,9 @@ from services.negotiation.rules import Action
 from services.planning.ratecards import current_rate_card
 
 log = structlog.get_logger(__name__)
-OfferEvent = OfferCreated | OfferCountered | OfferAccepted | OfferDeclined | OfferWithdrawn
+OfferEvent = (
+    OfferCreated | OfferCountered | OfferAccepted | OfferDeclined | OfferWithdrawn | OfferExpired
+)
 EXPIRY_BATCH = 500
 
 
@@ -78,7 +81,8 @@ async def expire_due(conn: asyncpg.Connection, batch_size: int = EXPIRY_BATCH) -
     while True:
         async with conn.transaction():
             rows = await conn.fetch(queries.EXPIRE_DUE, batch_size)
-            await events.append_many(conn, [_expiry(r) for r in rows])
+            lapsed = [_filed(OfferExpired(**_ids(r), expired_at=r["updated_at"]), r) for r in rows]
+            await events.append_many(conn, lapsed)
         total += len(rows)
         if len(rows) < batch_size:
             if total:
@@ -86,38 +90,19 @@ async def expire_due(conn: asyncpg.Connection, batch_size: int = EXPIRY_BATCH) -
             return total
 
 
-def _expiry(row: asyncpg.Record) -> tuple[OfferExpired, UUID, UUID, UUID]:
-    event = OfferExpired(
-        offer_id=row["id"],
-        brief_id=row["brief_id"],
-        revision=row["latest_revision"],
-        expired_at=row["updated_at"],
-    )
-    return event, row["id"], row["merchant_id"], row["kol_id"]
-
-
 async def cancel_brief(conn: asyncpg.Connection, caller: Caller, brief_id: UUID) -> BriefOut:
     """Call the campaign off: its open offers are withdrawn by the merchant; deals stand."""
     async with conn.transaction():
         brief = await briefs.start_move(conn, caller, brief_id, BriefStatus.CANCELLED)
         withdrawn = await conn.fetch(queries.WITHDRAW_OPEN_OF_BRIEF, brief_id)
-        await events.append_many(conn, [_withdrawal(row) for row in withdrawn])
+        gone = [_filed(OfferWithdrawn(**_ids(r), withdrawn_by=Side.MERCHANT), r) for r in withdrawn]
+        await events.append_many(conn, gone)
         event = BriefCancelled(
             brief_id=brief_id, merchant_id=brief["merchant_id"], withdrawn_offers=len(withdrawn)
         )
         cancelled = await briefs.move(conn, event)
     log.info("brief_cancelled", brief_id=str(brief_id), withdrawn_offers=len(withdrawn))
     return cancelled
-
-
-def _withdrawal(row: asyncpg.Record) -> tuple[OfferWithdrawn, UUID, UUID, UUID]:
-    event = OfferWithdrawn(
-        offer_id=row["id"],
-        brief_id=row["brief_id"],
-        revision=row["latest_revision"],
-        withdrawn_by=Side.MERCHANT,
-    )
-    return event, row["id"], row["merchant_id"], row["kol_id"]
 
 
 @idempotent
@@ -345,6 +330,20 @@ async def _add_revision(
     await conn.execute(
         queries.INSERT_REVISION, offer_id, number, side.value, caller.user_id, *builtins, message
     )
+
+
+def _ids(offer: asyncpg.Record) -> dict[str, Any]:
+    """The ids every event of the offer names: the offer, its brief, its latest revision."""
+    return {
+        "offer_id": offer["id"],
+        "brief_id": offer["brief_id"],
+        "revision": offer["latest_revision"],
+    }
+
+
+def _filed(event: OfferEvent, offer: asyncpg.Record) -> tuple[OfferEvent, UUID, UUID, UUID]:
+    """The event with the ids the outbox files it under: the offer, its merchant, its KOL."""
+    return event, offer["id"], offer["merchant_id"], offer["kol_id"]
 
 
 async def _record(conn: asyncpg.Connection, event: OfferEvent, offer: asyncpg.Record) -> None:
