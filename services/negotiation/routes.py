@@ -1,6 +1,7 @@
 """HTTP face of negotiation: invitations, applications, answers to an offer's revisions, and
 the cancellation of a brief, which withdraws its open offers."""
 
+import functools
 from uuid import UUID
 
 from litestar import Controller, get, post
@@ -21,7 +22,13 @@ from contracts.offers import (
 from services.negotiation import offers, service
 from services.web import DB, CurrentCaller, Cursor, Idempotency, Limit, allow, problem_responses
 
-ANSWER_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+OFFER_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+# The two kinds of writes on offers: opening one on a brief (revision 1), and answering the
+# latest revision of one.
+opening = functools.partial(
+    post, tags=["offers"], status_code=HTTP_201_CREATED, responses=OFFER_ERRORS
+)
+answer = functools.partial(post, status_code=200, responses=OFFER_ERRORS)
 
 
 class BriefOffersController(Controller):
@@ -30,14 +37,11 @@ class BriefOffersController(Controller):
     path = "/v1/briefs/{brief_id:uuid}"
     security = [{"BearerToken": []}]
 
-    @post(
+    @opening(
         "/offers",
         guards=[allow("merchant")],
-        tags=["offers"],
-        status_code=HTTP_201_CREATED,
         operation_id="inviteKol",
         summary="Invite a KOL to an open brief with terms (revision 1, proposed by the merchant)",
-        responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def invite(
         self,
@@ -49,14 +53,11 @@ class BriefOffersController(Controller):
     ) -> OfferOut:
         return await service.invite(db, caller, brief_id, data, key=idempotency)
 
-    @post(
+    @opening(
         "/applications",
         guards=[allow("kol")],
-        tags=["offers"],
-        status_code=HTTP_201_CREATED,
         operation_id="applyToBrief",
         summary="Apply to an open brief with proposed terms (revision 1, proposed by the KOL)",
-        responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def apply(
         self,
@@ -115,12 +116,10 @@ class OffersController(Controller):
     async def get_offer(self, caller: CurrentCaller, offer_id: FromPath[UUID], db: DB) -> OfferOut:
         return await offers.get(db, caller, offer_id)
 
-    @post(
+    @answer(
         "/{offer_id:uuid}/counter",
-        status_code=200,
         operation_id="counterOffer",
         summary="Answer the latest revision with new terms (the side that did not propose it)",
-        responses=ANSWER_ERRORS,
     )
     async def counter(
         self,
@@ -132,12 +131,10 @@ class OffersController(Controller):
     ) -> OfferOut:
         return await service.counter(db, caller, offer_id, data, key=idempotency)
 
-    @post(
+    @answer(
         "/{offer_id:uuid}/accept",
-        status_code=200,
         operation_id="acceptOffer",
         summary="Accept the latest revision (the side that did not propose it); makes the deal",
-        responses=ANSWER_ERRORS,
     )
     async def accept(
         self,
@@ -149,24 +146,20 @@ class OffersController(Controller):
     ) -> DealOut:
         return await service.accept(db, caller, offer_id, data, key=idempotency)
 
-    @post(
+    @answer(
         "/{offer_id:uuid}/decline",
-        status_code=200,
         operation_id="declineOffer",
         summary="Decline the latest revision (the side that did not propose it)",
-        responses=ANSWER_ERRORS,
     )
     async def decline(
         self, caller: CurrentCaller, offer_id: FromPath[UUID], data: JSONBody[AnswerIn], db: DB
     ) -> OfferOut:
         return await service.decline(db, caller, offer_id, data)
 
-    @post(
+    @answer(
         "/{offer_id:uuid}/withdraw",
-        status_code=200,
         operation_id="withdrawOffer",
         summary="Withdraw the latest revision (the side that proposed it)",
-        responses=ANSWER_ERRORS,
     )
     async def withdraw(
         self, caller: CurrentCaller, offer_id: FromPath[UUID], data: JSONBody[AnswerIn], db: DB

@@ -160,15 +160,11 @@ async def _open(
     event = OfferCreated(
         offer_id=offer["id"],
         brief_id=brief["id"],
+        revision=1,
+        **_proposed(side, terms, numbers),
         merchant_id=brief["merchant_id"],
         kol_id=kol_id,
         origin=origin,
-        revision=1,
-        proposed_by=side,
-        fixed_fee=terms.fixed_fee,
-        merchant_pays=numbers.merchant_pays,
-        currency=terms.currency,
-        expires_at=terms.expires_at,
     )
     await _record(conn, event, offer)
     log.info("offer_created", offer_id=str(offer["id"]), origin=origin, proposed_by=side)
@@ -197,11 +193,7 @@ async def counter(
         offer_id=offer_id,
         brief_id=offer["brief_id"],
         revision=number,
-        proposed_by=side,
-        fixed_fee=terms.fixed_fee,
-        merchant_pays=numbers.merchant_pays,
-        currency=terms.currency,
-        expires_at=terms.expires_at,
+        **_proposed(side, terms, numbers),
     )
     await _record(conn, event, offer)
     log.info("offer_countered", offer_id=str(offer_id), revision=number, proposed_by=side)
@@ -338,6 +330,17 @@ def _ids(offer: asyncpg.Record) -> dict[str, Any]:
         "offer_id": offer["id"],
         "brief_id": offer["brief_id"],
         "revision": offer["latest_revision"],
+    }
+
+
+def _proposed(side: Side, terms: Terms, numbers: Breakdown) -> dict[str, Any]:
+    """What the events of a new revision tell of it: who proposed it, and its price."""
+    return {
+        "proposed_by": side,
+        "fixed_fee": terms.fixed_fee,
+        "merchant_pays": numbers.merchant_pays,
+        "currency": terms.currency,
+        "expires_at": terms.expires_at,
     }
 
 
