@@ -42,6 +42,24 @@ SECOND_KOL_EMAIL = "demo-kol-2@kolmarket.test"
 OPERATOR_EMAIL = "demo-operator@kolmarket.test"
 CATALOG_SIZE = 2_000
 
+ACCOUNTS = (
+    RegisterIn(
+        email=MERCHANT_EMAIL,
+        password=DEMO_PASSWORD,
+        role=RegistrableRole.MERCHANT,
+        merchant_name="Lumen Beauty",
+    ),
+    RegisterIn(
+        email=KOL_EMAIL, password=DEMO_PASSWORD, role=RegistrableRole.KOL, display_name="Mia Chen"
+    ),
+    RegisterIn(
+        email=SECOND_KOL_EMAIL,
+        password=DEMO_PASSWORD,
+        role=RegistrableRole.KOL,
+        display_name="Leo Park",
+    ),
+)
+
 log = structlog.get_logger(__name__)
 
 
@@ -56,36 +74,8 @@ async def _load(url: str) -> None:
     pool = await database.create_pool(url, min_size=1, max_size=4)
     try:
         async with pool.acquire() as conn:
-            await _account(
-                conn,
-                RegisterIn(
-                    email=MERCHANT_EMAIL,
-                    password=DEMO_PASSWORD,
-                    role=RegistrableRole.MERCHANT,
-                    merchant_name="Lumen Beauty",
-                ),
-                settings,
-            )
-            await _account(
-                conn,
-                RegisterIn(
-                    email=KOL_EMAIL,
-                    password=DEMO_PASSWORD,
-                    role=RegistrableRole.KOL,
-                    display_name="Mia Chen",
-                ),
-                settings,
-            )
-            await _account(
-                conn,
-                RegisterIn(
-                    email=SECOND_KOL_EMAIL,
-                    password=DEMO_PASSWORD,
-                    role=RegistrableRole.KOL,
-                    display_name="Leo Park",
-                ),
-                settings,
-            )
+            for data in ACCOUNTS:
+                await _account(conn, data, settings)
             await accounts.ensure_operator(conn, OPERATOR_EMAIL, DEMO_PASSWORD)
             kol = await _kol(conn)
             await _brief_and_invitation(conn, kol)
