@@ -20,9 +20,10 @@ import structlog
 
 from contracts.accounts import RegisterIn, RegistrableRole
 from contracts.briefs import BriefIn
+from contracts.deals import DealOut
 from contracts.kols import AccountIn, ProfileIn
 from contracts.offers import AnswerIn, InviteIn
-from contracts.tracking import ConversionBatchIn
+from contracts.tracking import ConversionBatchIn, ConversionIn
 from services import database
 from services.accounts import service as accounts
 from services.actors import Caller
@@ -147,6 +148,13 @@ async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: 
     invite = {"kol_id": str(creator.kol_id), "terms": terms}
     offer = await negotiation.invite(conn, merchant, brief_id, msgspec.convert(invite, InviteIn))
     deal = await negotiation.accept(conn, creator, offer.id, AnswerIn(revision=1))
+    clicks = await _clicks(pool, settings, deal)
+    assert merchant.merchant_id is not None
+    await tracking.record(conn, merchant.merchant_id, _orders(deal, clicks))
+
+
+async def _clicks(pool: asyncpg.Pool, settings: Settings, deal: DealOut) -> list[uuid.UUID]:
+    """Sixty clicks on the deal's link from forty visitors, as the redirect records them."""
     recorder = ClickRecorder(pool)
     key = rules_clicks.visitor_key(settings.jwt_secret)
     clicks = [uuid.uuid4() for _ in range(60)]
@@ -156,6 +164,12 @@ async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: 
         visitor = rules_clicks.visitor(key, f"203.0.113.{n % 40 + 1}")
         recorder.record((click_id, deal.id, at, visitor, agent, "https://www.instagram.com/"))
     await recorder.flush()
+    return clicks
+
+
+def _orders(deal: DealOut, clicks: list[uuid.UUID]) -> list[ConversionIn]:
+    """Nine orders through clicks from six buyers (some come back), one the KOL bought itself
+    (held), and one with an unknown code (rejected)."""
     own = hashlib.sha256(SECOND_KOL_EMAIL.encode()).hexdigest()
     placed = (deal.created_at + timedelta(seconds=1)).isoformat()
     orders = [
@@ -172,9 +186,7 @@ async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: 
         {"order_id": "LB-1101", "amount": 4_500, "currency": "USD",
          "occurred_at": placed, "tracking_code": "unknowncode1"}
     )  # fmt: skip
-    items = msgspec.convert({"items": orders}, ConversionBatchIn, strict=False).items
-    assert merchant.merchant_id is not None
-    await tracking.record(conn, merchant.merchant_id, items)
+    return msgspec.convert({"items": orders}, ConversionBatchIn, strict=False).items
 
 
 async def _merchant(conn: asyncpg.Connection) -> Caller:
