@@ -5,7 +5,7 @@ import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
-from services import database
+from tests.support import database as throwaway
 
 
 @contextmanager
@@ -13,8 +13,8 @@ def scratch_database() -> Iterator[str]:
     """A database of its own, migrated to head, dropped afterwards: on DATABASE_URL's server,
     or on an embedded one made for this run."""
     configured = os.environ.get("DATABASE_URL")
-    server = nullcontext(configured) if configured else database.temporary_server()
-    with server as server_url, database.scratch_database(server_url, "kolmarket_bench") as url:
+    server = nullcontext(configured) if configured else throwaway.temporary_server()
+    with server as server_url, throwaway.scratch_database(server_url, "kolmarket_bench") as url:
         yield url
 
 

@@ -147,7 +147,9 @@ async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: 
     terms = _terms(today, fixed_fee=30_000, platform="instagram", kind="post")
     invite = {"kol_id": str(creator.kol_id), "terms": terms}
     offer = await negotiation.invite(conn, merchant, brief_id, msgspec.convert(invite, InviteIn))
-    deal = await negotiation.accept(conn, creator, offer.id, AnswerIn(revision=1))
+    deal = await negotiation.accept(
+        conn, creator, offer.id, AnswerIn(revision=1), settings.public_base_url
+    )
     clicks = await _clicks(pool, settings, deal)
     assert merchant.merchant_id is not None
     await tracking.record(conn, merchant.merchant_id, _orders(deal, clicks))

@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from services import database
 from services.api.app import create_app
 from services.settings import Settings
+from tests.support.database import scratch_database, temporary_server
 
 
 @pytest.fixture(scope="session")
@@ -23,14 +24,14 @@ def server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    with database.temporary_server() as url:
+    with temporary_server() as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A database of its own for this test session, migrated to head."""
-    with database.scratch_database(server_url, "kolmarket_test") as url:
+    with scratch_database(server_url, "kolmarket_test") as url:
         yield url
 
 

@@ -19,7 +19,6 @@ from services.api.openapi import docs_assets_router, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
 from services.briefs.routes import ROUTES as BRIEF_ROUTES
 from services.catalog.routes import ROUTES as CATALOG_ROUTES
-from services.deals import service as deals
 from services.deals.routes import ROUTES as DEAL_ROUTES
 from services.delivery.routes import ROUTES as DELIVERY_ROUTES
 from services.disputes.routes import ROUTES as DISPUTE_ROUTES
@@ -45,7 +44,6 @@ from services.web import (
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
-    deals.LINKS.base_url = settings.public_base_url
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:

@@ -1,4 +1,5 @@
-"""SQL of deals: made once per accepted offer, read by both sides and the merchant's partners.
+"""SQL of deals: made once per accepted offer, moved through their lifecycle only by
+`deals.service.move`, read by both sides and the merchant's partners.
 
 Statements are composed from this module's constant fragments only (hence the file-wide S608
 exemption); values always travel as $n parameters.
@@ -21,19 +22,22 @@ INSERT_DEAL = f"""
     RETURNING {DEAL_FIELDS}
 """
 
-# Each deal's tracking link is made with it, pointing at its brief's product page.
-INSERT_TRACKING_LINK = """
-    INSERT INTO tracking_links (code, deal_id, merchant_id, destination)
-    SELECT $1, $2, b.merchant_id, b.product_url FROM briefs b WHERE b.id = $3
-    RETURNING code
+LOCK = "SELECT id, merchant_id, kol_id, status FROM deals WHERE id = $1 FOR UPDATE"
+# The one statement that changes a deal's status; approval also records when ($3).
+MOVE = """
+    UPDATE deals SET status = $2, approved_at = coalesce($3, approved_at), updated_at = now()
+    WHERE id = $1
+    RETURNING id, merchant_id, kol_id, status
+"""
+# Paid deals whose attribution window (from approval) has ended, oldest first.
+ATTRIBUTED = """
+    SELECT id, merchant_id, kol_id FROM deals
+    WHERE status = 'paid' AND approved_at IS NOT NULL
+      AND approved_at + make_interval(days => (terms->>'attribution_days')::int) <= $1
+    ORDER BY approved_at LIMIT $2
+    FOR UPDATE SKIP LOCKED
 """
 
-# A deal moves from one of the states $2 to $3; no row when it was in none of them.
-MOVE = """
-    UPDATE deals SET status = $3, updated_at = now()
-    WHERE id = $1 AND status = any($2::text[])
-    RETURNING id, merchant_id, kol_id
-"""
 # A merchant (or its partner) passes its merchant id as $2, a KOL its KOL id as $3.
 VISIBLE = "SELECT 1 FROM deals WHERE id = $1 AND (merchant_id = $2 OR kol_id = $3)"
 FIND_DEAL = f"""

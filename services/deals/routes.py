@@ -7,7 +7,7 @@ from litestar.params import FromPath, FromQuery
 
 from contracts.deals import DealOut, DealPage, DealStatus
 from services.deals import service
-from services.web import DB, CurrentCaller, Cursor, Limit, allow, problem_responses
+from services.web import DB, AppSettings, CurrentCaller, Cursor, Limit, allow, problem_responses
 
 
 class DealsController(Controller):
@@ -26,12 +26,14 @@ class DealsController(Controller):
         self,
         caller: CurrentCaller,
         db: DB,
+        settings: AppSettings,
         status: FromQuery[DealStatus | None] = None,
         brief_id: FromQuery[UUID | None] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> DealPage:
-        return await service.list_deals(db, caller, status, brief_id, limit, cursor)
+        base_url = settings.public_base_url
+        return await service.list_deals(db, caller, status, brief_id, limit, cursor, base_url)
 
     @get(
         "/{deal_id:uuid}",
@@ -39,8 +41,10 @@ class DealsController(Controller):
         summary="One deal: frozen terms, their SHA-256, both acceptance times and status",
         responses=problem_responses(401, 403, 404),
     )
-    async def get_deal(self, caller: CurrentCaller, deal_id: FromPath[UUID], db: DB) -> DealOut:
-        return await service.get(db, caller, deal_id)
+    async def get_deal(
+        self, caller: CurrentCaller, deal_id: FromPath[UUID], db: DB, settings: AppSettings
+    ) -> DealOut:
+        return await service.get(db, caller, deal_id, settings.public_base_url)
 
 
 ROUTES = [DealsController]

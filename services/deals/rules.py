@@ -1,15 +1,41 @@
-"""Pure rules of deals: the terms frozen at acceptance, their fingerprint, and the deal's
-tracking link."""
+"""Pure rules of deals: the lifecycle's transition table, the terms frozen at acceptance,
+their fingerprint, and where a deal's tracking link points."""
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
 import msgspec
 
-from contracts.deals import DealDeliverable, DealTerms
+from contracts.deals import DealDeliverable, DealStatus, DealTerms
 from contracts.offers import Breakdown, Side, Terms
+
+S = DealStatus
+# Where a deal may go from each state. Every move of a deal is checked against this table.
+MOVES: dict[DealStatus, frozenset[DealStatus]] = {
+    S.AWAITING_FUNDING: frozenset({S.FUNDED, S.CANCELLED}),
+    S.FUNDED: frozenset({S.CONTENT_SUBMITTED, S.REFUNDED}),
+    S.CONTENT_SUBMITTED: frozenset({S.APPROVED, S.DISPUTED}),
+    S.APPROVED: frozenset({S.PAID, S.DISPUTED}),
+    S.PAID: frozenset({S.CLOSED, S.DISPUTED}),
+    S.CLOSED: frozenset({S.DISPUTED}),
+    # A dispute ends where the deal was (its prior state) or, refunded in full, refunded.
+    S.DISPUTED: frozenset({S.CONTENT_SUBMITTED, S.APPROVED, S.PAID, S.CLOSED, S.REFUNDED}),
+    S.CANCELLED: frozenset(),
+    S.REFUNDED: frozenset(),
+}
+
+
+def move_refusal(
+    current: DealStatus, target: DealStatus, expected: frozenset[DealStatus] | None
+) -> str | None:
+    """Why a deal in `current` cannot move to `target` (None when it can). `expected` narrows
+    the states the caller's use case moves from."""
+    if expected is not None and current not in expected:
+        return f"the deal is {current}, not {' or '.join(sorted(expected))}"
+    if target not in MOVES[current]:
+        return f"a {current} deal cannot become {target}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +83,6 @@ def canonical_json(terms: DealTerms) -> bytes:
 def fingerprint(terms: DealTerms) -> str:
     """SHA-256 (hex) of the canonical JSON of `terms`."""
     return hashlib.sha256(canonical_json(terms)).hexdigest()
-
-
-def new_tracking_code() -> str:
-    """12 URL-safe characters (72 random bits): a deal's tracking code."""
-    return secrets.token_urlsafe(9)
 
 
 def tracking_url(base_url: str, code: str) -> str:

@@ -1,8 +1,12 @@
-"""Use cases of deals so far: made when an offer is accepted, then read by both sides and
-the merchant's partners (funding and delivery follow)."""
+"""Use cases of deals: made when an offer is accepted, read by both sides and the merchant's
+partners, and moved through their lifecycle by one function, `move`, that every other context
+calls (funding, delivery, payouts, disputes).
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+`move` locks the deal, checks the transition against `rules.MOVES` and writes the move's event
+in the caller's transaction, so a deal's status changes in exactly one place.
+"""
+
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,54 +15,40 @@ import asyncpg
 import msgspec
 import structlog
 
-from contracts.deals import DealOut, DealPage, DealStatus, DealTerms
-from contracts.events import DealCreated
+from contracts.deals import DealOut, DealPage, DealStatus
+from contracts.events import (
+    DealApproved,
+    DealCancelled,
+    DealClosed,
+    DealCreated,
+    DealFunded,
+    DealPaid,
+    DealRefunded,
+    DealStatusChanged,
+)
 from contracts.offers import Breakdown, Side, Terms
 from services import events, pagination
 from services.actors import Caller
 from services.deals import queries, rules
 from services.errors import Conflict, NotFound
-from services.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-
-@dataclass(slots=True)
-class TrackingLinks:
-    """Where deals' tracking links point: the public base URL, set by the app factory."""
-
-    base_url: str = Settings().public_base_url
-
-    def url(self, code: str) -> str:
-        return rules.tracking_url(self.base_url, code)
+# The events that name a move's target themselves; any other move writes `deal.status_changed`.
+DealMoveEvent = DealFunded | DealCancelled | DealApproved | DealPaid | DealClosed | DealRefunded
 
 
-LINKS = TrackingLinks()
+def deal_out(row: Mapping[str, Any], base_url: str) -> DealOut:
+    """A deal as both sides see it; its tracking link under the service's public address."""
+    url = rules.tracking_url(base_url, row["tracking_code"])
+    return msgspec.convert({**row, "tracking_url": url}, DealOut)
 
 
-def deal_out(row: Mapping[str, Any]) -> DealOut:
-    return DealOut(
-        id=row["id"],
-        offer_id=row["offer_id"],
-        brief_id=row["brief_id"],
-        merchant_id=row["merchant_id"],
-        kol_id=row["kol_id"],
-        status=DealStatus(row["status"]),
-        terms=msgspec.convert(row["terms"], DealTerms),
-        terms_sha256=row["terms_sha256"],
-        merchant_accepted_at=row["merchant_accepted_at"],
-        kol_accepted_at=row["kol_accepted_at"],
-        created_at=row["created_at"],
-        tracking_code=row["tracking_code"],
-        tracking_url=LINKS.url(row["tracking_code"]),
-    )
-
-
-async def get(conn: asyncpg.Connection, caller: Caller, deal_id: UUID) -> DealOut:
+async def get(conn: asyncpg.Connection, caller: Caller, deal_id: UUID, base_url: str) -> DealOut:
     row = await conn.fetchrow(queries.FIND_DEAL, deal_id, caller.merchant_id, caller.kol_id)
     if row is None:
         raise NotFound("deal", deal_id)
-    return deal_out(row)
+    return deal_out(row, base_url)
 
 
 async def check_visible(conn: asyncpg.Connection, caller: Caller, deal_id: UUID) -> None:
@@ -74,6 +64,7 @@ async def list_deals(
     brief_id: UUID | None,
     limit: int,
     cursor: str | None,
+    base_url: str,
 ) -> DealPage:
     page, next_cursor = await pagination.fetch_page(
         conn,
@@ -82,7 +73,55 @@ async def list_deals(
         limit=limit,
         cursor=cursor,
     )
-    return DealPage(items=[deal_out(r) for r in page], next_cursor=next_cursor)
+    return DealPage(items=[deal_out(r, base_url) for r in page], next_cursor=next_cursor)
+
+
+async def move(
+    conn: asyncpg.Connection,
+    deal_id: UUID,
+    target: DealStatus,
+    *,
+    expect: Collection[DealStatus] | None = None,
+    event: DealMoveEvent | None = None,
+    at: datetime | None = None,
+) -> asyncpg.Record:
+    """Move a deal to `target` inside the caller's transaction and record the move's event
+    (`event` when the move has one of its own, else `deal.status_changed`). Raises Conflict
+    when the deal is not in one of `expect` or the table forbids the move. `at` is the
+    approval time of a move to approved. Returns the moved deal (id, parties, status)."""
+    found = await conn.fetchrow(queries.LOCK, deal_id)
+    if found is None:
+        raise NotFound("deal", deal_id)
+    current = DealStatus(found["status"])
+    expected = frozenset(expect) if expect is not None else None
+    if refusal := rules.move_refusal(current, target, expected):
+        raise Conflict(refusal)
+    moved = await conn.fetchrow(queries.MOVE, deal_id, target.value, at)
+    record = event or DealStatusChanged(
+        deal_id=deal_id,
+        merchant_id=moved["merchant_id"],
+        kol_id=moved["kol_id"],
+        previous=current,
+        status=target,
+    )
+    await events.append(
+        conn, record, aggregate_id=deal_id, merchant_id=moved["merchant_id"],
+        kol_id=moved["kol_id"],
+    )  # fmt: skip
+    log.info("deal_moved", deal_id=str(deal_id), previous=current.value, status=target.value)
+    return moved
+
+
+async def close_attributed(conn: asyncpg.Connection, now: datetime, limit: int = 500) -> int:
+    """Close paid deals whose attribution window has ended; returns how many."""
+    async with conn.transaction():
+        due = await conn.fetch(queries.ATTRIBUTED, now, limit)
+        for row in due:
+            closed = DealClosed(
+                deal_id=row["id"], merchant_id=row["merchant_id"], kol_id=row["kol_id"]
+            )
+            await move(conn, row["id"], DealStatus.CLOSED, expect={DealStatus.PAID}, event=closed)
+    return len(due)
 
 
 async def open_deal(
@@ -92,12 +131,12 @@ async def open_deal(
     numbers: Breakdown,
     proposed_at: datetime,
     accepted_at: datetime,
-) -> DealOut:
-    """Make the deal of an accepted revision, inside the acceptance's transaction.
+) -> asyncpg.Record:
+    """Make the deal of an accepted revision, inside the acceptance's transaction; returns
+    its row.
 
     Proposing a revision is accepting it, so the proposer accepted when it proposed and the
-    other side accepted now. A second deal for the same offer is refused by the database.
-    The deal's tracking link is made with it, pointing at the brief's product page."""
+    other side accepted now. A second deal for the same offer is refused by the database."""
     frozen = rules.frozen_terms(acceptance, terms, numbers)
     digest = rules.fingerprint(frozen)
     by_merchant = acceptance.accepted_by is Side.MERCHANT
@@ -114,30 +153,13 @@ async def open_deal(
     )
     if row is None:
         raise Conflict("this offer already has a deal")
-    code = await conn.fetchval(
-        queries.INSERT_TRACKING_LINK, rules.new_tracking_code(), row["id"], row["brief_id"]
-    )
-    deal = deal_out(dict(row, tracking_code=code))
+    created = DealCreated(
+        deal_id=row["id"], offer_id=a.offer_id, brief_id=a.brief_id, merchant_id=a.merchant_id,
+        kol_id=a.kol_id, status=DealStatus(row["status"]), terms_sha256=digest,
+        merchant_pays=frozen.merchant_pays, currency=frozen.currency,
+    )  # fmt: skip
     await events.append(
-        conn,
-        _created(deal, frozen),
-        aggregate_id=deal.id,
-        merchant_id=deal.merchant_id,
-        kol_id=deal.kol_id,
+        conn, created, aggregate_id=row["id"], merchant_id=a.merchant_id, kol_id=a.kol_id
     )
-    log.info("deal_created", deal_id=str(deal.id), offer_id=str(acceptance.offer_id))
-    return deal
-
-
-def _created(deal: DealOut, frozen: DealTerms) -> DealCreated:
-    return DealCreated(
-        deal_id=deal.id,
-        offer_id=deal.offer_id,
-        brief_id=deal.brief_id,
-        merchant_id=deal.merchant_id,
-        kol_id=deal.kol_id,
-        status=deal.status,
-        terms_sha256=deal.terms_sha256,
-        merchant_pays=frozen.merchant_pays,
-        currency=frozen.currency,
-    )
+    log.info("deal_created", deal_id=str(row["id"]), offer_id=str(a.offer_id))
+    return row

@@ -1,6 +1,5 @@
 """Background jobs of delivery: every five minutes, submissions whose review window ended are
-approved (releasing the deals they complete), and paid deals past their attribution window
-close."""
+approved (releasing the deals they complete)."""
 
 from datetime import UTC, datetime
 
@@ -21,10 +20,8 @@ log = structlog.get_logger(__name__)
     retry=procrastinate.RetryStrategy(max_attempts=5, wait=5),
 )
 async def approve_overdue(context: procrastinate.JobContext, timestamp: int) -> int:
-    """Approve overdue submissions and close attributed deals; returns how many approved."""
-    now = datetime.now(UTC)
+    """Approve overdue submissions; returns how many."""
     async with context.additional_context["pool"].acquire() as conn:
-        approved = await service.approve_overdue(conn, now)
-        closed = await service.close_attributed(conn, now)
-    log.info("delivery_sweep_ran", approved=approved, closed=closed, scheduled_for=timestamp)
+        approved = await service.approve_overdue(conn, datetime.now(UTC))
+    log.info("delivery_sweep_ran", approved=approved, scheduled_for=timestamp)
     return approved

@@ -1,4 +1,4 @@
-"""SQL of delivery: submissions and the deal moves they cause.
+"""SQL of delivery: submissions, and the deal rows their use cases lock and read.
 
 Statements are composed from this module's constant fragments only (hence the file-wide S608
 exemption); values always travel as $n parameters.
@@ -21,12 +21,6 @@ LOCK_DEAL = f"""
     SELECT {DEAL_FIELDS} FROM deals d JOIN briefs b ON b.id = d.brief_id
     WHERE d.id = $1 FOR UPDATE OF d
 """
-APPROVE_DEAL = """
-    UPDATE deals SET status = 'approved', approved_at = $2, updated_at = now()
-    WHERE id = $1 AND status = 'content_submitted'
-    RETURNING id
-"""
-
 SUBMISSION_FIELDS = """
     s.id, s.deal_id, s.deliverable, s.platform, s.url, s.posted_at, s.metrics, s.status,
     s.review_due_at, s.reason, s.reviewed_at, s.auto_approved, s.created_at
@@ -51,6 +45,9 @@ LIST_SUBMISSIONS = f"""
       AND ($2::timestamptz IS NULL OR (s.created_at, s.id) < ($2, $3::uuid))
     ORDER BY s.created_at DESC, s.id DESC
     LIMIT $4
+"""
+MOVE_SUBMISSION = f"""
+    UPDATE submissions s SET status = $2 WHERE s.id = $1 RETURNING {SUBMISSION_FIELDS}
 """
 LOCK_SUBMISSION = f"""
     SELECT {SUBMISSION_FIELDS} FROM submissions s WHERE s.id = $1 AND s.deal_id = $2 FOR UPDATE
@@ -82,17 +79,4 @@ AUTO_APPROVE = f"""
                              reason = $3
     WHERE s.deal_id = $1 AND s.status = 'submitted' AND s.review_due_at <= $2
     RETURNING {SUBMISSION_FIELDS}
-"""
-
-# Paid deals whose attribution window (from approval) has ended.
-CLOSE_DEALS = """
-    UPDATE deals d SET status = 'closed', updated_at = now()
-    WHERE d.id IN (
-        SELECT id FROM deals
-        WHERE status = 'paid' AND approved_at IS NOT NULL
-          AND approved_at + make_interval(days => (terms->>'attribution_days')::int) <= $1
-        ORDER BY approved_at LIMIT $2
-        FOR UPDATE SKIP LOCKED
-    ) AND d.status = 'paid'
-    RETURNING d.id, d.merchant_id, d.kol_id
 """

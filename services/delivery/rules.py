@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from contracts.common import Platform
 from contracts.deals import DealDeliverable, DealStatus
+from contracts.delivery import SubmissionStatus
 from services.catalog.rules import PLATFORM_HOSTS
 from services.errors import Conflict, Invalid
 
@@ -15,6 +16,15 @@ SUBMITTABLE = frozenset({DealStatus.FUNDED, DealStatus.CONTENT_SUBMITTED})
 REVIEWABLE = frozenset({DealStatus.CONTENT_SUBMITTED, DealStatus.DISPUTED})
 LIVE = ("submitted", "approved")
 CLOCK_SKEW = timedelta(minutes=5)
+S = SubmissionStatus
+# Where a submission may go from each state; a dispute takes approved content down and, decided
+# for the KOL, restores it.
+SUBMISSION_MOVES: dict[SubmissionStatus, frozenset[SubmissionStatus]] = {
+    S.SUBMITTED: frozenset({S.APPROVED, S.CHANGES_REQUESTED}),
+    S.APPROVED: frozenset({S.TAKEN_DOWN}),
+    S.TAKEN_DOWN: frozenset({S.APPROVED}),
+    S.CHANGES_REQUESTED: frozenset(),
+}
 AUTO_APPROVED = "approved automatically: the review window ended"
 
 

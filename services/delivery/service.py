@@ -1,7 +1,6 @@
 """Use cases of delivery: the KOL submits each piece of content, the merchant reviews it, the
 review window approves what the merchant left unanswered, and the deal is approved (its escrow
-released) in the transaction that approves its last piece. Paid deals close when their
-attribution window ends.
+released) in the transaction that approves its last piece.
 
 Each use case holds the deal's row lock before touching its submissions, so a review, the
 automatic approval and a takedown report of one deal never interleave.
@@ -26,14 +25,12 @@ from contracts.delivery import (
 )
 from contracts.events import (
     DealApproved,
-    DealClosed,
     SubmissionApproved,
     SubmissionChangesRequested,
     SubmissionCreated,
 )
 from services import events, pagination
 from services.actors import Caller
-from services.deals import queries as deal_queries
 from services.deals import service as deals
 from services.delivery import queries, rules
 from services.errors import Conflict, DomainError, Invalid, NotFound
@@ -94,9 +91,8 @@ async def submit(
         metrics,
         due,
     )
-    await conn.execute(
-        deal_queries.MOVE, deal_id, [DealStatus.FUNDED], DealStatus.CONTENT_SUBMITTED
-    )
+    if deal["status"] == DealStatus.FUNDED:
+        await deals.move(conn, deal_id, DealStatus.CONTENT_SUBMITTED)
     created = SubmissionCreated(
         submission_id=row["id"], deal_id=deal_id, kol_id=deal["kol_id"],
         deliverable=data.deliverable, platform=deliverable.platform.value, url=data.url,
@@ -108,6 +104,27 @@ async def submit(
     )  # fmt: skip
     log.info("submission_created", deal_id=str(deal_id), submission_id=str(row["id"]))
     return submission_out(row)
+
+
+async def lock_submission(
+    conn: asyncpg.Connection, deal_id: UUID, submission_id: UUID
+) -> asyncpg.Record:
+    """One of the deal's submissions, locked for a change in the caller's transaction."""
+    found = await conn.fetchrow(queries.LOCK_SUBMISSION, submission_id, deal_id)
+    if found is None:
+        raise NotFound("submission", submission_id)
+    return found
+
+
+async def move_submission(
+    conn: asyncpg.Connection, submission: asyncpg.Record, target: SubmissionStatus
+) -> asyncpg.Record:
+    """Move a locked submission (see `lock_submission`) along `rules.SUBMISSION_MOVES`."""
+    current = SubmissionStatus(submission["status"])
+    if target not in rules.SUBMISSION_MOVES[current]:
+        raise Conflict(f"a {current} submission cannot become {target}")
+    moved: asyncpg.Record = await conn.fetchrow(queries.MOVE_SUBMISSION, submission["id"], target)
+    return moved
 
 
 async def list_submissions(
@@ -190,13 +207,10 @@ async def complete_if_done(conn: asyncpg.Connection, deal_id: UUID, now: datetim
     counts = {r["deliverable"]: r["approved"] for r in rows}
     if not rules.complete(_terms(deal).deliverables, counts):
         return False
-    await conn.fetchrow(queries.APPROVE_DEAL, deal_id, now)
     approved = DealApproved(
         deal_id=deal_id, merchant_id=deal["merchant_id"], kol_id=deal["kol_id"], approved_at=now
     )
-    await events.append(
-        conn, approved, aggregate_id=deal_id, merchant_id=deal["merchant_id"], kol_id=deal["kol_id"]
-    )
+    await deals.move(conn, deal_id, DealStatus.APPROVED, event=approved, at=now)
     await payouts.release_deal(conn, deal_id, now)
     log.info("deal_approved", deal_id=str(deal_id))
     return True
@@ -224,23 +238,4 @@ async def _approve_overdue_of(conn: asyncpg.Connection, deal_id: UUID, now: date
         await _approved(conn, deal, rows, auto=True)
         await complete_if_done(conn, deal_id, now)
     log.info("submissions_auto_approved", deal_id=str(deal_id), approved=len(rows))
-    return len(rows)
-
-
-async def close_attributed(conn: asyncpg.Connection, now: datetime, limit: int = 500) -> int:
-    """Close paid deals whose attribution window has ended; returns how many."""
-    async with conn.transaction():
-        rows = await conn.fetch(queries.CLOSE_DEALS, now, limit)
-        await events.append_many(
-            conn,
-            [
-                (
-                    DealClosed(deal_id=r["id"], merchant_id=r["merchant_id"], kol_id=r["kol_id"]),
-                    r["id"],
-                    r["merchant_id"],
-                    r["kol_id"],
-                )
-                for r in rows
-            ],
-        )
     return len(rows)

@@ -11,12 +11,9 @@ LOCK_MERCHANT_DEAL = """
     FROM deals d JOIN briefs b ON b.id = d.brief_id
     WHERE d.id = $1 AND d.merchant_id = $2 FOR UPDATE OF d
 """
-LOCK_SUBMISSION = """
-    SELECT id, deal_id, status, posted_at FROM submissions
-    WHERE id = $1 AND deal_id = $2 FOR UPDATE
-"""
-MOVE_SUBMISSION = """
-    UPDATE submissions SET status = $3 WHERE id = $1 AND status = $2 RETURNING id
+LOCK_DEAL = """
+    SELECT d.id, d.merchant_id, d.kol_id, d.status, d.currency FROM deals d
+    WHERE d.id = $1 FOR UPDATE
 """
 
 DISPUTE_FIELDS = """

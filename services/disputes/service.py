@@ -25,20 +25,15 @@ from contracts.disputes import (
     ResolveIn,
     TakedownIn,
 )
-from contracts.events import DisputeOpened, DisputeResolved
-from contracts.ledger import EntryKind
+from contracts.events import DealRefunded, DisputeOpened, DisputeResolved
 from services import events, pagination
 from services.actors import Caller
-from services.deals import queries as deal_queries
 from services.deals import service as deals
 from services.delivery import service as delivery
 from services.disputes import queries, rules
 from services.errors import Conflict, Invalid, NotFound
 from services.idempotency import idempotent
-from services.ledger import rules as ledger_rules
-from services.ledger import service as ledger
 from services.payments import payouts
-from services.payments import queries as payment_queries
 from services.payments import service as payments
 from services.payments.gateway import StripeGateway
 
@@ -61,23 +56,19 @@ async def report_takedown(
     deal = await conn.fetchrow(queries.LOCK_MERCHANT_DEAL, deal_id, caller.merchant_id)
     if deal is None:
         raise NotFound("deal", deal_id)
-    found = await conn.fetchrow(queries.LOCK_SUBMISSION, data.submission_id, deal_id)
-    if found is None:
-        raise NotFound("submission", data.submission_id)
+    found = await delivery.lock_submission(conn, deal_id, data.submission_id)
     rules.check_reportable(deal["status"])
     if found["status"] != SubmissionStatus.APPROVED:
         raise Conflict(f"only approved content can be reported taken down, not {found['status']}")
     rules.check_observed_at(data.observed_at, found["posted_at"], now)
     rules.check_taken_down_early(found["posted_at"], data.observed_at, deal["min_live_days"])
-    await conn.execute(
-        queries.MOVE_SUBMISSION, found["id"], SubmissionStatus.APPROVED, SubmissionStatus.TAKEN_DOWN
-    )
+    await delivery.move_submission(conn, found, SubmissionStatus.TAKEN_DOWN)
     opener = DisputeOpener.PARTNER if caller.kind == "partner" else DisputeOpener.MERCHANT
     row = await conn.fetchrow(
         queries.INSERT_TAKEDOWN,
         *(deal_id, found["id"], opener.value, data.note, data.observed_at, deal["status"]),
     )
-    await conn.execute(deal_queries.MOVE, deal_id, [deal["status"]], DealStatus.DISPUTED)
+    await deals.move(conn, deal_id, DealStatus.DISPUTED)
     await payouts.pause_for_dispute(conn, deal_id)
     opened = DisputeOpened(
         dispute_id=row["id"], deal_id=deal_id, submission_id=found["id"], kind=row["kind"],
@@ -105,16 +96,19 @@ async def resolve(
             raise NotFound("dispute", dispute_id)
         if dispute["status"] != DisputeStatus.OPEN:
             raise Conflict("this dispute was already resolved")
-        deal = await conn.fetchrow(payment_queries.LOCK_DEAL, dispute["deal_id"])
+        deal = await conn.fetchrow(queries.LOCK_DEAL, dispute["deal_id"])
         if deal["status"] != DealStatus.DISPUTED:
             raise Conflict(f"the deal is {deal['status']}, not disputed")
-        prior = DealStatus(dispute["prior_status"])
+        target, clawback = DealStatus(dispute["prior_status"]), 0
+        refunded = None
         if data.refund_amount is not None:
-            target, clawback = await _refund(conn, gateway, deal, prior, data.refund_amount)
+            clawback, refunded = await payments.refund_in_dispute(
+                conn, gateway, deal["id"], data.refund_amount
+            )
+            target = DealStatus.REFUNDED if refunded else target
         else:
-            target, clawback = prior, 0
             await _restore_content(conn, dispute)
-        await _finish(conn, deal, target, now)
+        await _finish(conn, deal, target, now, refunded)
         row = await conn.fetchrow(
             queries.RESOLVE, dispute_id, data.outcome.value, data.refund_amount, data.note, now
         )
@@ -142,46 +136,19 @@ def _check_amount(data: ResolveIn) -> None:
 async def _restore_content(conn: asyncpg.Connection, dispute: asyncpg.Record) -> None:
     """Decided for the KOL: the reported content counts as delivered again."""
     if dispute["submission_id"] is not None:
-        await conn.execute(
-            queries.MOVE_SUBMISSION, dispute["submission_id"],
-            SubmissionStatus.TAKEN_DOWN, SubmissionStatus.APPROVED,
-        )  # fmt: skip
-
-
-async def _refund(
-    conn: asyncpg.Connection,
-    gateway: StripeGateway,
-    deal: asyncpg.Record,
-    prior: DealStatus,
-    amount: int,
-) -> tuple[DealStatus, int]:
-    """Refund `amount` to the merchant, clawing back from the unpaid payout what escrow lacks;
-    returns where the deal goes and the clawback."""
-    deal_id, currency = deal["id"], deal["currency"]
-    held = await ledger.balance(conn, ledger_rules.escrow(deal_id, currency))
-    released = await conn.fetchrow(payment_queries.PAYOUT_OF_DEAL, deal_id) is not None
-    payout = await payouts.lock_unpaid_payout(conn, deal_id)
-    unpaid_payout = payout["amount"] if payout is not None else 0
-    plan = rules.plan_refund(amount, held, unpaid_payout, released, deal["platform_fee"])
-    if plan.clawback:
-        assert payout is not None
-        lines = ledger_rules.clawback(deal_id, deal["kol_id"], currency, plan.clawback)
-        await ledger.post(
-            conn, EntryKind.CLAWBACK, lines, deal_id=deal_id, memo="dispute: takedown refund"
-        )
-        await payouts.reduce_for_clawback(conn, payout, plan.clawback)
-    await payments.refund(conn, gateway, deal, amount, "dispute")
-    if plan.escrow_after == 0 and plan.payout_after == 0:
-        return DealStatus.REFUNDED, plan.clawback
-    return prior, plan.clawback
+        found = await delivery.lock_submission(conn, dispute["deal_id"], dispute["submission_id"])
+        await delivery.move_submission(conn, found, SubmissionStatus.APPROVED)
 
 
 async def _finish(
-    conn: asyncpg.Connection, deal: asyncpg.Record, target: DealStatus, now: datetime
+    conn: asyncpg.Connection,
+    deal: asyncpg.Record,
+    target: DealStatus,
+    now: datetime,
+    refunded: DealRefunded | None,
 ) -> None:
     deal_id = deal["id"]
-    if await conn.fetchrow(deal_queries.MOVE, deal_id, [DealStatus.DISPUTED], target) is None:
-        raise Conflict("the deal is no longer disputed")
+    await deals.move(conn, deal_id, target, expect={DealStatus.DISPUTED}, event=refunded)
     if target is DealStatus.REFUNDED:
         return
     await payouts.resume_after_dispute(conn, deal_id, deal["merchant_id"], now)

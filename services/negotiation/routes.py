@@ -20,7 +20,16 @@ from contracts.offers import (
     OfferStatus,
 )
 from services.negotiation import offers, service
-from services.web import DB, CurrentCaller, Cursor, Idempotency, Limit, allow, problem_responses
+from services.web import (
+    DB,
+    AppSettings,
+    CurrentCaller,
+    Cursor,
+    Idempotency,
+    Limit,
+    allow,
+    problem_responses,
+)
 
 OFFER_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 # The two kinds of writes on offers: opening one on a brief (revision 1), and answering the
@@ -142,9 +151,12 @@ class OffersController(Controller):
         offer_id: FromPath[UUID],
         data: JSONBody[AnswerIn],
         db: DB,
+        settings: AppSettings,
         idempotency: Idempotency,
     ) -> DealOut:
-        return await service.accept(db, caller, offer_id, data, key=idempotency)
+        return await service.accept(
+            db, caller, offer_id, data, settings.public_base_url, key=idempotency
+        )
 
     @answer(
         "/{offer_id:uuid}/decline",

@@ -49,6 +49,7 @@ from services.idempotency import idempotent
 from services.negotiation import offers, queries, rules
 from services.negotiation.rules import Action
 from services.planning.ratecards import current_rate_card
+from services.tracking import links
 
 log = structlog.get_logger(__name__)
 OfferEvent = (
@@ -202,8 +203,10 @@ async def counter(
 
 @idempotent
 async def accept(
-    conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: AnswerIn
+    conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: AnswerIn, base_url: str
 ) -> DealOut:
+    """Accept the latest revision: the offer closes and its deal (with its tracking link,
+    under `base_url`) is made, both at once."""
     side = offers.side_of(caller)
     offer = await offers.find_locking_brief(conn, caller, offer_id)
     if reason := rules.refusal(Action.ACCEPT, offers.state(offer), side, data.revision, _now()):
@@ -227,19 +230,20 @@ async def accept(
         kol_id=answered["kol_id"],
         accepted_by=side,
     )
-    deal = await deals.open_deal(
+    made = await deals.open_deal(
         conn, acceptance, terms, numbers, revision["created_at"], answered["updated_at"]
     )
+    code = await links.open_link(conn, made["id"], acceptance.brief_id)
     event = OfferAccepted(
         offer_id=offer_id,
         brief_id=acceptance.brief_id,
         revision=data.revision,
         accepted_by=side,
-        deal_id=deal.id,
+        deal_id=made["id"],
     )
     await _record(conn, event, answered)
-    log.info("offer_accepted", offer_id=str(offer_id), deal_id=str(deal.id), by=side)
-    return deal
+    log.info("offer_accepted", offer_id=str(offer_id), deal_id=str(made["id"]), by=side)
+    return deals.deal_out({**made, "tracking_code": code}, base_url)
 
 
 async def _close(

@@ -1,5 +1,5 @@
 """Commission settlement: commissions accrue on deals (recorded by tracking through
-`accrue_commission`), and on a schedule the merchant's saved card is charged off-session for
+`accrue`), and on a schedule the merchant's saved card is charged off-session for
 everything accrued, then each KOL's share is transferred to their connected account.
 
 A declined charge leaves the settlement `failed` with its error and attempt count, visible to
@@ -8,7 +8,7 @@ id and attempt number, so a crash between Stripe's answer and our commit replays
 charge, while a retry after a recorded decline is a new charge.
 """
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -16,10 +16,8 @@ import asyncpg
 import stripe
 import structlog
 
-from contracts.events import ConversionPaid
 from contracts.ledger import EntryKind
 from contracts.payments import BillingOut, SettlementOut, SettlementPage
-from services import events
 from services.errors import Invalid, NotFound
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
@@ -56,7 +54,7 @@ async def save_payment_method(
     )
 
 
-async def accrue_commission(
+async def accrue(
     conn: asyncpg.Connection, deal: Mapping[str, Any], amount: int, platform_cut: int
 ) -> UUID:
     """Record a commission on `deal` (id, merchant_id, kol_id, currency) inside the caller's
@@ -68,8 +66,20 @@ async def accrue_commission(
     return accrual_id
 
 
+# Told, in the transfer's transaction, that a commission's KOL share was transferred.
+Transferred = Callable[[asyncpg.Connection, UUID, str], Awaitable[None]]
+
+
+async def _nothing(conn: asyncpg.Connection, accrual_id: UUID, transfer_id: str) -> None:
+    return None
+
+
 async def settle(
-    conn: asyncpg.Connection, gateway: StripeGateway, merchant_id: UUID, currency: str
+    conn: asyncpg.Connection,
+    gateway: StripeGateway,
+    merchant_id: UUID,
+    currency: str,
+    on_transferred: Transferred = _nothing,
 ) -> SettlementOut | None:
     """Charge the merchant for accrued commissions (or retry a failed charge), then transfer
     the KOLs' shares; None when nothing is owed."""
@@ -86,7 +96,7 @@ async def settle(
             await conn.execute(queries.CLAIM_ACCRUALS, merchant_id, currency, settlement["id"])
         settlement = await _charge(conn, gateway, billing, settlement)
     if settlement["status"] == "paid":
-        await transfer_shares(conn, gateway, merchant_id)
+        await transfer_shares(conn, gateway, merchant_id, on_transferred)
     return _settlement_out(settlement)
 
 
@@ -132,7 +142,10 @@ async def _failed(
 
 
 async def transfer_shares(
-    conn: asyncpg.Connection, gateway: StripeGateway, merchant_id: UUID
+    conn: asyncpg.Connection,
+    gateway: StripeGateway,
+    merchant_id: UUID,
+    on_transferred: Transferred = _nothing,
 ) -> int:
     """Transfer each settled commission's KOL share whose KOL can receive payouts; the rest
     stays owed to the KOL (shown in their earnings) until a later run."""
@@ -153,8 +166,7 @@ async def transfer_shares(
             }
             transfer = await gateway.create_transfer(params, rules.commission_key(share["id"]))
             await conn.execute(queries.SHARE_TRANSFERRED, share["id"], transfer.id)
-            paid = await conn.fetch(queries.CONVERSIONS_PAID, share["id"])
-            await events.append_many(conn, [_paid(row, transfer.id) for row in paid])
+            await on_transferred(conn, share["id"], transfer.id)
             lines = ledger_rules.payout(share["kol_id"], share["currency"], share["share"])
             await ledger.post(
                 conn,
@@ -167,20 +179,18 @@ async def transfer_shares(
     return moved
 
 
-def _paid(row: asyncpg.Record, transfer_id: str) -> tuple[ConversionPaid, UUID, UUID, None]:
-    paid = ConversionPaid(
-        conversion_id=row["id"], merchant_id=row["merchant_id"], deal_id=row["deal_id"],
-        order_id=row["order_id"], transfer_id=transfer_id,
-    )  # fmt: skip
-    return paid, row["id"], row["merchant_id"], None
-
-
-async def settle_all(conn: asyncpg.Connection, gateway: StripeGateway, limit: int = 200) -> int:
+async def settle_all(
+    conn: asyncpg.Connection,
+    gateway: StripeGateway,
+    on_transferred: Transferred = _nothing,
+    limit: int = 200,
+) -> int:
     """The scheduled run: every merchant with accrued or failed commissions; returns how many
     settlements were paid."""
     paid = 0
     for row in await conn.fetch(queries.MERCHANTS_TO_SETTLE, limit):
-        settled = await settle(conn, gateway, row["merchant_id"], row["currency"])
+        merchant_id, currency = row["merchant_id"], row["currency"]
+        settled = await settle(conn, gateway, merchant_id, currency, on_transferred)
         paid += settled is not None and settled.status == "paid"
     return paid
 

@@ -1,5 +1,4 @@
-"""Background jobs of payments: each payout is transferred when its holding period ends, and
-commissions are settled daily.
+"""Background jobs of payments: each payout is transferred when its holding period ends.
 
 Release defers `pay_out` for the payout's due date; a sweep every ten minutes pays anything
 due that a failed or lost job left behind, so a due date is kept even after a failure. A
@@ -11,7 +10,7 @@ from uuid import UUID
 import procrastinate
 import structlog
 
-from services.payments import commissions, payouts
+from services.payments import payouts
 
 blueprint = procrastinate.Blueprint()
 log = structlog.get_logger(__name__)
@@ -41,15 +40,4 @@ async def pay_due_payouts(context: procrastinate.JobContext, timestamp: int) -> 
     async with context.additional_context["pool"].acquire() as conn:
         paid = await payouts.pay_due(conn, gateway, minimum=minimum)
     log.info("payout_sweep_ran", paid=paid, scheduled_for=timestamp)
-    return paid
-
-
-@blueprint.periodic(cron="0 3 * * *")
-@blueprint.task(name="settle_commissions", pass_context=True, queueing_lock="settle_commissions")
-async def settle_commissions(context: procrastinate.JobContext, timestamp: int) -> int:
-    """Daily: charge each merchant's saved card for accrued commissions and retry failures."""
-    gateway = context.additional_context["gateway"]
-    async with context.additional_context["pool"].acquire() as conn:
-        paid = await commissions.settle_all(conn, gateway)
-    log.info("commission_settlement_ran", paid=paid, scheduled_for=timestamp)
     return paid

@@ -29,7 +29,7 @@ from contracts.payments import (
     PayoutStatus,
 )
 from services import events, jobs
-from services.deals import queries as deal_queries
+from services.deals import service as deals
 from services.errors import Conflict, NotFound
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
@@ -216,15 +216,14 @@ async def _transfer(
     await ledger.post(
         conn, EntryKind.PAYOUT, lines, deal_id=deal_id, memo=f"transfer {transfer.id}"
     )
-    moved = await conn.fetchrow(deal_queries.MOVE, deal_id, [DealStatus.APPROVED], DealStatus.PAID)
     paid = DealPaid(
         deal_id=deal_id, kol_id=payout["kol_id"], amount=payout["amount"],
         currency=currency, transfer_id=transfer.id,
     )  # fmt: skip
-    merchant_id = moved["merchant_id"] if moved else None
-    await events.append(
-        conn, paid, aggregate_id=deal_id, merchant_id=merchant_id, kol_id=paid.kol_id
-    )
+    try:
+        await deals.move(conn, deal_id, DealStatus.PAID, expect={DealStatus.APPROVED}, event=paid)
+    except Conflict as refused:
+        log.warning("payout_paid_out_of_state", deal_id=str(deal_id), reason=refused.detail)
     log.info("payout_paid", deal_id=str(deal_id), payout_id=str(payout["id"]))
 
 

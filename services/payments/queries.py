@@ -34,9 +34,10 @@ INSERT_FUNDING = """
 """
 # The first success wins; a success after a failure (a second card) replaces the failure.
 FUNDING_SUCCEEDED = """
-    UPDATE deal_fundings SET status = 'succeeded', last_error = NULL, updated_at = now()
-    WHERE payment_intent_id = $1 AND status <> 'succeeded'
-    RETURNING deal_id, amount, currency
+    UPDATE deal_fundings f SET status = 'succeeded', last_error = NULL, updated_at = now()
+    FROM deals d
+    WHERE f.payment_intent_id = $1 AND f.status <> 'succeeded' AND d.id = f.deal_id
+    RETURNING f.deal_id, f.amount, f.currency, d.merchant_id, d.kol_id
 """
 FUNDING_FAILED = """
     UPDATE deal_fundings SET status = 'failed', last_error = $2, updated_at = now()
@@ -210,11 +211,4 @@ PAYOUT_REDUCED = f"""
         status = CASE WHEN amount - $2 = 0 THEN 'cancelled' ELSE status END
     WHERE p.id = $1 AND p.status IN ('scheduled', 'paused') AND amount >= $2
     RETURNING {PAYOUT_COLUMNS}
-"""
-
-# The orders behind a commission are paid once the KOL's share of it is transferred.
-CONVERSIONS_PAID = """
-    UPDATE conversions SET status = 'paid', decided_at = now()
-    WHERE accrual_id = $1 AND status = 'approved'
-    RETURNING id, merchant_id, deal_id, order_id
 """

@@ -58,9 +58,14 @@ class DealMoneyController(Controller):
         responses=problem_responses(401, 403, 404, 409),
     )
     async def cancel(
-        self, caller: CurrentCaller, deal_id: FromPath[UUID], db: DB, gateway: Gateway
+        self,
+        caller: CurrentCaller,
+        deal_id: FromPath[UUID],
+        db: DB,
+        gateway: Gateway,
+        settings: AppSettings,
     ) -> DealOut:
-        return await service.cancel(db, gateway, caller, deal_id)
+        return await service.cancel(db, gateway, caller, deal_id, settings.public_base_url)
 
     @get(
         "/statement",

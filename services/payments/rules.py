@@ -3,10 +3,12 @@ due, and the idempotency keys every Stripe call carries (derived from our own id
 retry after a crash sends the same key and Stripe answers with what it made the first time).
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from contracts.deals import DealStatus
+from services.errors import Invalid
 
 CANCELLABLE = frozenset({DealStatus.AWAITING_FUNDING, DealStatus.FUNDED})
 FUNDABLE = DealStatus.AWAITING_FUNDING
@@ -72,3 +74,35 @@ def settlement_key(settlement_id: UUID, attempt: int) -> str:
 
 def commission_key(accrual_id: UUID) -> str:
     return f"kolmarket-commission-{accrual_id}-transfer"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPlan:
+    clawback: int  # taken back from the KOL's unpaid payout into escrow first
+    escrow_after: int  # what escrow holds once the refund is made
+    payout_after: int  # what the unpaid payout amounts to afterwards
+
+
+def plan_refund(
+    amount: int, held: int, unpaid_payout: int, released: bool, platform_fee: int
+) -> RefundPlan:
+    """A refund comes from escrow, then from the released but unpaid creator fee.
+
+    Before release, escrow still holds the platform fee: a refund either takes everything or
+    leaves more than the platform fee, so the creator keeps a share to release."""
+    unpaid = held + unpaid_payout
+    if amount > unpaid:
+        raise Invalid(
+            "refund_amount",
+            f"refund_amount must be at most {unpaid} (escrow {held} + unpaid payout "
+            f"{unpaid_payout})",
+        )
+    clawback = max(0, amount - held)
+    escrow_after = held + clawback - amount
+    if not released and 0 < escrow_after <= platform_fee:
+        raise Invalid(
+            "refund_amount",
+            f"refund_amount must be {held} (everything) or leave more than the platform fee "
+            f"({platform_fee}) in escrow, at most {held - platform_fee - 1}",
+        )
+    return RefundPlan(clawback, escrow_after, unpaid_payout - clawback)

@@ -15,15 +15,14 @@ import structlog
 from contracts.deals import DealOut, DealStatus
 from contracts.events import DealCancelled, DealRefunded
 from contracts.ledger import EntryKind
-from contracts.payments import DealStatement, FundingOut, FundingStatus, RefundOut
+from contracts.payments import DealStatement, FundingOut, FundingStatus
 from services import events
 from services.actors import Caller
-from services.deals import queries as deal_queries
 from services.deals import service as deals
 from services.errors import Conflict, NotFound
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
-from services.payments import queries, rules, views
+from services.payments import payouts, queries, rules, views
 from services.payments.gateway import StripeGateway
 
 log = structlog.get_logger(__name__)
@@ -73,7 +72,7 @@ def _intent_params(deal: asyncpg.Record) -> dict[str, object]:
 
 
 async def cancel(
-    conn: asyncpg.Connection, gateway: StripeGateway, caller: Caller, deal_id: UUID
+    conn: asyncpg.Connection, gateway: StripeGateway, caller: Caller, deal_id: UUID, base_url: str
 ) -> DealOut:
     """Before funding the deal is simply cancelled; once funded, before delivery, the merchant
     gets everything in escrow back."""
@@ -85,18 +84,16 @@ async def cancel(
             raise Conflict(f"a {deal['status']} deal can no longer be cancelled")
         if deal["status"] == DealStatus.AWAITING_FUNDING:
             await _cancel_payment(conn, gateway, deal_id)
-            await _move(conn, deal_id, DealStatus.AWAITING_FUNDING, DealStatus.CANCELLED)
             cancelled = DealCancelled(deal_id=deal_id, merchant_id=deal["merchant_id"])
-            await events.append(
-                conn, cancelled, aggregate_id=deal_id, merchant_id=cancelled.merchant_id
-            )
+            await deals.move(conn, deal_id, DealStatus.CANCELLED, event=cancelled)
         else:
             held = await ledger.balance(conn, ledger_rules.escrow(deal_id, deal["currency"]))
-            if held > 0:
-                await refund(conn, gateway, deal, held, "cancelled")
-            await _move(conn, deal_id, DealStatus.FUNDED, DealStatus.REFUNDED)
+            refunded = await refund(conn, gateway, deal, held, "cancelled") if held > 0 else None
+            await deals.move(
+                conn, deal_id, DealStatus.REFUNDED, expect={DealStatus.FUNDED}, event=refunded
+            )
     log.info("deal_cancelled", deal_id=str(deal_id))
-    return await deals.get(conn, caller, deal_id)
+    return await deals.get(conn, caller, deal_id, base_url)
 
 
 async def _cancel_payment(conn: asyncpg.Connection, gateway: StripeGateway, deal_id: UUID) -> None:
@@ -118,16 +115,18 @@ async def refund(
     deal: asyncpg.Record,
     amount: int,
     reason: str,
-) -> RefundOut:
+) -> DealRefunded:
     """Give `amount` of the deal's escrow back to the merchant's card, inside the caller's
-    transaction holding the deal's lock (a cancellation, or an operator's dispute decision)."""
+    transaction holding the deal's lock (a cancellation, or an operator's dispute decision).
+    Returns the refund's event for the caller to record: with the deal's move to refunded
+    when it empties the deal, on its own otherwise."""
     deal_id = deal["id"]
     funding = await conn.fetchrow(queries.FIND_FUNDING, deal_id)
     number = await conn.fetchval(queries.COUNT_REFUNDS, deal_id) + 1
     params = {"payment_intent": funding["payment_intent_id"], "amount": amount}
     params["metadata"] = {"deal_id": str(deal_id), "reason": reason}
     made = await gateway.create_refund(params, rules.refund_key(deal_id, number))
-    row = await conn.fetchrow(queries.INSERT_REFUND, deal_id, amount, made.id, reason)
+    await conn.execute(queries.INSERT_REFUND, deal_id, amount, made.id, reason)
     currency = deal["currency"]
     await ledger.post(
         conn, EntryKind.REFUND, ledger_rules.refund(deal_id, currency, amount), deal_id=deal_id,
@@ -141,14 +140,36 @@ async def refund(
         full=reason == "cancelled",
         stripe_refund_id=made.id,
     )
-    await events.append(conn, refunded, aggregate_id=deal_id, merchant_id=deal["merchant_id"])
     log.info("deal_refunded", deal_id=str(deal_id), amount=amount, reason=reason)
-    return views.refund_out(row, currency)
+    return refunded
 
 
-async def _move(conn: asyncpg.Connection, deal_id: UUID, source: str, target: str) -> None:
-    if await conn.fetchrow(deal_queries.MOVE, deal_id, [source], target) is None:
-        raise Conflict(f"the deal is no longer {source}")
+async def refund_in_dispute(
+    conn: asyncpg.Connection, gateway: StripeGateway, deal_id: UUID, amount: int
+) -> tuple[int, DealRefunded | None]:
+    """An operator's dispute decision refunds `amount` to the merchant, clawing back from the
+    KOL's unpaid payout what escrow lacks; inside the caller's transaction. Returns the
+    clawback, and the refund's event when nothing is left for the KOL (to be recorded with
+    the deal's move to refunded)."""
+    deal = await conn.fetchrow(queries.LOCK_DEAL, deal_id)
+    currency = deal["currency"]
+    held = await ledger.balance(conn, ledger_rules.escrow(deal_id, currency))
+    released = await conn.fetchrow(queries.PAYOUT_OF_DEAL, deal_id) is not None
+    payout = await payouts.lock_unpaid_payout(conn, deal_id)
+    unpaid_payout = payout["amount"] if payout is not None else 0
+    plan = rules.plan_refund(amount, held, unpaid_payout, released, deal["platform_fee"])
+    if plan.clawback:
+        assert payout is not None
+        lines = ledger_rules.clawback(deal_id, deal["kol_id"], currency, plan.clawback)
+        await ledger.post(
+            conn, EntryKind.CLAWBACK, lines, deal_id=deal_id, memo="dispute: takedown refund"
+        )
+        await payouts.reduce_for_clawback(conn, payout, plan.clawback)
+    refunded = await refund(conn, gateway, deal, amount, "dispute")
+    if plan.escrow_after == 0 and plan.payout_after == 0:
+        return plan.clawback, refunded
+    await events.append(conn, refunded, aggregate_id=deal_id, merchant_id=deal["merchant_id"])
+    return plan.clawback, None
 
 
 async def statement(conn: asyncpg.Connection, caller: Caller, deal_id: UUID) -> DealStatement:

@@ -16,9 +16,8 @@ from contracts.deals import DealStatus
 from contracts.events import DealFunded
 from contracts.ledger import EntryKind
 from contracts.payments import WebhookAck
-from services import events
-from services.deals import queries as deal_queries
-from services.errors import DomainError
+from services.deals import service as deals
+from services.errors import Conflict, DomainError
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
 from services.payments import queries
@@ -70,25 +69,23 @@ async def _intent_succeeded(
         deal_id=deal_id,
         memo=f"payment {intent['id']}",
     )
-    moved = await conn.fetchrow(
-        deal_queries.MOVE, deal_id, [DealStatus.AWAITING_FUNDING], DealStatus.FUNDED
-    )
-    if moved is None:
-        log.warning(
-            "deal_funded_out_of_state", deal_id=str(deal_id), payment_intent_id=intent["id"]
-        )
-        return
     funded = DealFunded(
         deal_id=deal_id,
-        merchant_id=moved["merchant_id"],
-        kol_id=moved["kol_id"],
+        merchant_id=funding["merchant_id"],
+        kol_id=funding["kol_id"],
         amount=amount,
         currency=currency,
         payment_intent_id=intent["id"],
     )
-    await events.append(
-        conn, funded, aggregate_id=deal_id, merchant_id=funded.merchant_id, kol_id=funded.kol_id
-    )
+    try:
+        await deals.move(
+            conn, deal_id, DealStatus.FUNDED, expect={DealStatus.AWAITING_FUNDING}, event=funded
+        )
+    except Conflict:
+        log.warning(
+            "deal_funded_out_of_state", deal_id=str(deal_id), payment_intent_id=intent["id"]
+        )
+        return
     log.info("deal_funded", deal_id=str(deal_id), amount=amount)
 
 

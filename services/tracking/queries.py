@@ -16,10 +16,12 @@ CLICKS = """
     FROM clicks c JOIN deals d ON d.id = c.deal_id
     WHERE d.merchant_id = $1 AND c.id = any($2::uuid[])
 """
-# Taken in id order, so two batches naming the same deals never wait on each other in a circle.
+# The deals' links (holding each deal's running total of counted commission) are locked in
+# deal id order, so two batches naming the same deals never wait on each other in a circle;
+# the deals themselves are shared-locked, so none changes state while the batch judges it.
 LOCK_DEALS = """
     SELECT d.id, d.kol_id, d.status, d.currency, d.created_at, d.approved_at,
-           d.commission_counted,
+           t.commission_counted,
            (d.terms->>'commission_bp')::int AS commission_bp,
            (d.terms->>'commission_cap')::bigint AS commission_cap,
            (d.terms->>'take_rate_bp')::int AS take_rate_bp,
@@ -27,12 +29,14 @@ LOCK_DEALS = """
            b.return_days, b.click_required,
            encode(sha256(convert_to(coalesce(u.email, ''), 'UTF8')), 'hex') AS kol_buyer_ref
     FROM deals d
+    JOIN tracking_links t ON t.deal_id = d.id
     JOIN briefs b ON b.id = d.brief_id
     JOIN kols k ON k.id = d.kol_id
     LEFT JOIN users u ON u.id = k.user_id
     WHERE d.id = any($1::uuid[]) AND d.merchant_id = $2
     ORDER BY d.id
-    FOR NO KEY UPDATE OF d
+    FOR NO KEY UPDATE OF t
+    FOR SHARE OF d
 """
 CLICK_ORDERS = """
     SELECT click_id, occurred_at FROM conversions
@@ -54,10 +58,8 @@ EXISTING_ORDERS = f"""
     ORDER BY rank, received_at
 """
 # The batch travels as one JSON document, parsed by PostgreSQL, rather than column arrays. The
-# one statement stores the orders, adds their commissions to their deals' running totals and
-# records each stored order's `conversion.recorded` event (type $4, aggregate type $5), and
-# answers how many orders it stored. Its event payload is the `ConversionRecorded` contract,
-# field for field (a test decodes it as one).
+# one statement stores the orders, adds their commissions to their deals' running totals (on
+# the deals' tracking links) and answers how many orders it stored.
 INSERT_CONVERSIONS = """
     WITH written AS (
         INSERT INTO conversions AS c (
@@ -78,22 +80,12 @@ INSERT_CONVERSIONS = """
                   c.reasons, c.commission
     ),
     counted AS (
-        UPDATE deals d SET commission_counted = d.commission_counted + t.amount
+        UPDATE tracking_links l SET commission_counted = l.commission_counted + t.amount
         FROM (
             SELECT deal_id, sum(commission)::bigint AS amount FROM written
             WHERE commission > 0 GROUP BY deal_id
         ) AS t
-        WHERE d.id = t.deal_id
-    ),
-    recorded AS (
-        INSERT INTO events (type, aggregate_type, aggregate_id, merchant_id, kol_id, payload)
-        SELECT $4::text, $5::text, w.id, w.merchant_id, NULL, jsonb_build_object(
-            'type', $4::text, 'conversion_id', w.id, 'merchant_id', w.merchant_id,
-            'deal_id', w.deal_id, 'order_id', w.order_id, 'amount', w.amount,
-            'currency', w.currency, 'status', w.status, 'reasons', to_jsonb(w.reasons),
-            'commission', w.commission
-        )
-        FROM written w
+        WHERE l.deal_id = t.deal_id
     )
     SELECT count(*) FROM written
 """
@@ -109,9 +101,8 @@ LOCK_CONVERSION = f"""
     WHERE c.id = $1 AND ($2::uuid IS NULL OR c.merchant_id = $2)
     FOR UPDATE OF c
 """
-LOCK_DEAL_COUNTER = "SELECT id FROM deals WHERE id = $1 FOR NO KEY UPDATE"
 SUBTRACT_COUNTED = """
-    UPDATE deals SET commission_counted = commission_counted - $2 WHERE id = $1
+    UPDATE tracking_links SET commission_counted = commission_counted - $2 WHERE deal_id = $1
 """
 REVERSE = f"""
     UPDATE conversions c SET status = 'reversed', reversal_reason = $2, decided_at = $3
@@ -154,22 +145,4 @@ HELD = f"""
       AND ($1::timestamptz IS NULL OR (c.received_at, c.id) > ($1, $2::uuid))
     ORDER BY c.received_at, c.id
     LIMIT $3
-"""
-
-# The holding period is over: counted orders of deals not in dispute, oldest first.
-DUE_FOR_APPROVAL = """
-    SELECT c.id, c.deal_id, c.commission, c.platform_cut,
-           d.merchant_id, d.kol_id, d.currency
-    FROM conversions c JOIN deals d ON d.id = c.deal_id
-    WHERE c.status = 'pending' AND c.hold_until <= $1 AND d.status <> 'disputed'
-    ORDER BY c.hold_until
-    LIMIT $2
-    FOR UPDATE OF c SKIP LOCKED
-    FOR SHARE OF d SKIP LOCKED
-"""
-# (A deal being disputed or counted by a batch right now is left for the next run.)
-APPROVE = """
-    UPDATE conversions SET status = 'approved', decided_at = $2, accrual_id = $3
-    WHERE id = any($1::uuid[])
-    RETURNING id, merchant_id, deal_id, order_id, commission, platform_cut
 """

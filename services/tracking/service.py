@@ -21,7 +21,6 @@ import structlog
 
 from contracts.deals import DealStatus
 from contracts.events import (
-    ConversionApproved,
     ConversionRecorded,
     ConversionReversed,
     ConversionReviewed,
@@ -40,13 +39,9 @@ from services import events, pagination
 from services.actors import Caller
 from services.deals import service as deals
 from services.errors import Conflict, NotFound
-from services.payments.commissions import accrue_commission
 from services.tracking import queries, rules
 
 log = structlog.get_logger(__name__)
-
-RECORDED = events.type_of(ConversionRecorded)
-RECORDED_AGGREGATE = events.aggregate_type(RECORDED)
 
 
 def _now() -> datetime:
@@ -249,12 +244,22 @@ async def _insert(
     # In order id order, so two batches claiming some of the same orders take their unique
     # index entries in one order and wait for each other rather than deadlock.
     document = msgspec.json.encode(sorted(rows, key=itemgetter("order_id"))).decode()
-    written = await conn.fetchval(
-        queries.INSERT_CONVERSIONS, merchant_id, now, document, RECORDED, RECORDED_AGGREGATE
-    )
+    written = await conn.fetchval(queries.INSERT_CONVERSIONS, merchant_id, now, document)
     if written != len(rows):
         # Another batch counted one of these orders between our read and our write.
         raise Conflict("some of these orders were reported at the same moment; send them again")
+    await events.append_many(conn, [_recorded(merchant_id, row) for row in rows])
+
+
+def _recorded(
+    merchant_id: UUID, row: dict[str, Any]
+) -> tuple[ConversionRecorded, UUID, UUID, None]:
+    recorded = ConversionRecorded(
+        conversion_id=row["id"], merchant_id=merchant_id, deal_id=row["deal_id"],
+        order_id=row["order_id"], amount=row["amount"], currency=row["currency"],
+        status=row["status"], reasons=list(row["reasons"]), commission=row["commission"],
+    )  # fmt: skip
+    return recorded, row["id"], merchant_id, None
 
 
 async def record_one(
@@ -304,7 +309,6 @@ async def _stop_counting(
     conn: asyncpg.Connection, row: asyncpg.Record, reason: str, now: datetime
 ) -> asyncpg.Record:
     if row["commission"]:
-        await conn.execute(queries.LOCK_DEAL_COUNTER, row["deal_id"])
         await conn.execute(queries.SUBTRACT_COUNTED, row["deal_id"], row["commission"])
     return await conn.fetchrow(queries.REVERSE, row["id"], reason, now)
 
@@ -322,7 +326,6 @@ async def review(
         if row["status"] != ConversionStatus.HELD:
             raise Conflict(f"only a held conversion is reviewed; this one is {row['status']}")
         if decision == ReviewDecision.REJECT and row["commission"]:
-            await conn.execute(queries.LOCK_DEAL_COUNTER, row["deal_id"])
             await conn.execute(queries.SUBTRACT_COUNTED, row["deal_id"], row["commission"])
         target = "pending" if decision == ReviewDecision.APPROVE else "rejected"
         updated = await conn.fetchrow(queries.REVIEWED, conversion_id, target, now, note)
@@ -400,34 +403,3 @@ async def held(conn: asyncpg.Connection, limit: int, cursor: str | None) -> Conv
         conn, queries.HELD, limit=limit, cursor=cursor, time_column="received_at"
     )
     return ConversionPage(items=[conversion_out(r) for r in page], next_cursor=next_cursor)
-
-
-def _approved(row: asyncpg.Record) -> tuple[ConversionApproved, UUID, UUID, None]:
-    approved = ConversionApproved(
-        conversion_id=row["id"], merchant_id=row["merchant_id"], deal_id=row["deal_id"],
-        order_id=row["order_id"], commission=row["commission"], platform_cut=row["platform_cut"],
-    )  # fmt: skip
-    return approved, row["id"], row["merchant_id"], None
-
-
-async def approve_due(
-    conn: asyncpg.Connection, now: datetime | None = None, limit: int = 5000
-) -> int:
-    """Book the commission of every order whose holding period is over: one ledger entry per
-    deal per run, named by the conversions it approves. Returns how many were approved."""
-    now = now or _now()
-    async with conn.transaction():
-        rows = await conn.fetch(queries.DUE_FOR_APPROVAL, now, limit)
-        by_deal: dict[UUID, list[asyncpg.Record]] = defaultdict(list)
-        for row in rows:
-            by_deal[row["deal_id"]].append(row)
-        for deal_id, due in by_deal.items():
-            amount = sum(r["commission"] for r in due)
-            cut = sum(r["platform_cut"] for r in due)
-            deal = {"id": deal_id} | {k: due[0][k] for k in ("merchant_id", "kol_id", "currency")}
-            accrual = await accrue_commission(conn, deal, amount, cut) if amount else None
-            approved = await conn.fetch(queries.APPROVE, [r["id"] for r in due], now, accrual)
-            await events.append_many(conn, [_approved(r) for r in approved])
-    if rows:
-        log.info("commissions_approved", conversions=len(rows), deals=len(by_deal))
-    return len(rows)

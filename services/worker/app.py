@@ -10,6 +10,7 @@ import procrastinate
 
 from services import database
 from services.accounts.jobs import blueprint as accounts_jobs
+from services.deals.jobs import blueprint as deals_jobs
 from services.delivery.jobs import blueprint as delivery_jobs
 from services.negotiation.jobs import blueprint as negotiation_jobs
 from services.payments.gateway import StripeLibraryGateway
@@ -22,6 +23,7 @@ BLUEPRINTS = {
     "accounts": accounts_jobs,
     "planning": planning_jobs,
     "negotiation": negotiation_jobs,
+    "deals": deals_jobs,
     "payments": payments_jobs,
     "delivery": delivery_jobs,
     "tracking": tracking_jobs,

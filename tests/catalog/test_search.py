@@ -20,6 +20,7 @@ from services.catalog.seed import seed_kols
 from services.catalog.service import EXACT_COUNT_LIMIT
 from services.settings import Settings
 from tests.helpers import Account, Client, kol, merchant
+from tests.support.database import scratch_database
 
 CATALOG_SIZE = 1_500
 TIER_BOUNDS = {"nano": (0, 9_999), "micro": (10_000, 99_999), "mid": (100_000, 499_999)}
@@ -38,7 +39,7 @@ ACCOUNTS = """
 
 @pytest.fixture(scope="module")
 def catalog_url(server_url: str) -> Iterator[str]:
-    with database.scratch_database(server_url, "kolmarket_catalog") as url:
+    with scratch_database(server_url, "kolmarket_catalog") as url:
         yield url
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from services import database
 from services.demo import CATALOG_SIZE, load_demo
+from tests.support.database import scratch_database
 
 COUNTS = """
     SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM kols) AS kols,
@@ -22,7 +23,7 @@ COUNTS = """
 
 @pytest.fixture(scope="module")
 def demo_url(server_url: str):
-    with database.scratch_database(server_url, "kolmarket_demo") as url:
+    with scratch_database(server_url, "kolmarket_demo") as url:
         yield url
 
 

@@ -13,7 +13,7 @@ from services.ledger.service import balance
 from services.payments import commissions
 from services.payments.gateway import StripeLibraryGateway
 from services.settings import Settings
-from services.tracking import service as tracking
+from services.tracking import commissions as tracking
 from tests.helpers import Account, Client, api_key, kol, merchant
 from tests.payments.support import accepted_deal
 from tests.stripe_peer import onboard_account
@@ -42,7 +42,7 @@ async def _deal_with_commissions(client: Client, db, owner: Account, *amounts: t
     row = await db.fetchrow(DEAL, uuid.UUID(deal["id"]))
     async with db.transaction():
         for amount, cut in amounts:
-            await commissions.accrue_commission(db, row, amount, cut)
+            await commissions.accrue(db, row, amount, cut)
     return row, opened.json()["stripe_account_id"]
 
 
@@ -139,7 +139,7 @@ async def test_tracked_orders_are_booked_settled_and_paid(
     ids = [uuid.UUID(r["id"]) for r in results]
 
     await tracking.approve_due(db, datetime.now(UTC) + timedelta(days=15))
-    settled = await commissions.settle(db, gateway, uuid.UUID(owner.me["merchant_id"]), "USD")
+    settled = await tracking.settle(db, gateway, uuid.UUID(owner.me["merchant_id"]), "USD")
 
     assert settled is not None
     assert (settled.status, settled.amount) == ("paid", 3_000 + 1_500)

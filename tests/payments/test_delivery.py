@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from datetime import datetime, timedelta
 
-from services.delivery import service
+from services.deals import service as deals
 from services.jobs import defer
 from services.worker.app import run_worker
 from tests.helpers import Client, api_key, kol
@@ -282,7 +282,7 @@ async def test_paid_deals_close_when_their_attribution_window_ends(
             approved_days_ago,
         )
 
-    closed = await service.close_attributed(db, datetime.now(ago().tzinfo))
+    closed = await deals.close_attributed(db, datetime.now(ago().tzinfo))
 
     assert closed >= 1
     assert await deal_status(db, ended["id"]) == "closed"

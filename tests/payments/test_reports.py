@@ -11,7 +11,7 @@ import stripe
 
 from services.ledger import rules as ledger_rules
 from services.ledger.service import balance
-from services.tracking import service as tracking
+from services.tracking import commissions as tracking
 from tests.helpers import Client, api_key, kol, merchant
 from tests.negotiation.support import answer, invite, open_brief
 from tests.payments.conftest import Inbox

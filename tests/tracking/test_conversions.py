@@ -13,7 +13,7 @@ from contracts.events import ConversionRecorded, EventPayload
 from services.accounts.service import ensure_operator
 from services.ledger import rules as ledger_rules
 from services.ledger.service import balance
-from services.tracking import service
+from services.tracking import commissions
 from tests.helpers import Account, Client, api_key, kol, login, merchant, unique_email
 from tests.negotiation.support import answer, events_of, open_brief, terms
 
@@ -108,7 +108,7 @@ async def test_an_order_counts_once_with_its_commission(client: Client, db: Any)
         status="pending", reasons=[], commission=commission,
     )  # fmt: skip
     counted = await db.fetchval(
-        "SELECT commission_counted FROM deals WHERE id = $1", uuid.UUID(deal.id)
+        "SELECT commission_counted FROM tracking_links WHERE deal_id = $1", uuid.UUID(deal.id)
     )
     assert counted == commission
 
@@ -304,7 +304,7 @@ async def test_the_holding_period_end_books_commissions_and_returns_come_too_lat
     before = await balance(db, ledger_rules.receivable(merchant_id, "USD"))
     assert before == 0
 
-    approved = await service.approve_due(db, datetime.now(UTC) + timedelta(days=15))
+    approved = await commissions.approve_due(db, datetime.now(UTC) + timedelta(days=15))
 
     assert approved >= 2
     shown = [
@@ -329,7 +329,7 @@ async def test_a_deal_in_dispute_keeps_its_commissions_pending(client: Client, d
     made = (await client.post("/v1/conversions", json=order(deal), headers=deal.partner)).json()
     await db.execute("UPDATE deals SET status = 'disputed' WHERE id = $1", uuid.UUID(deal.id))
 
-    await service.approve_due(db, datetime.now(UTC) + timedelta(days=15))
+    await commissions.approve_due(db, datetime.now(UTC) + timedelta(days=15))
 
     status = await db.fetchval(
         "SELECT status FROM conversions WHERE id = $1", uuid.UUID(made["id"])
@@ -379,7 +379,7 @@ async def test_operators_approve_or_reject_held_orders(client: Client, db: Any) 
     assert again.status_code == 409
     assert by_merchant.status_code == 403
     counted = await db.fetchval(
-        "SELECT commission_counted FROM deals WHERE id = $1", uuid.UUID(deal.id)
+        "SELECT commission_counted FROM tracking_links WHERE deal_id = $1", uuid.UUID(deal.id)
     )
     assert counted == 1_500
 
@@ -442,6 +442,6 @@ async def test_racing_batches_count_each_order_once_and_never_pass_the_cap(
     )
     assert sorted(r["order_id"] for r in rows) == sorted(o["order_id"] for o in orders)
     counted = await db.fetchval(
-        "SELECT commission_counted FROM deals WHERE id = $1", uuid.UUID(deal.id)
+        "SELECT commission_counted FROM tracking_links WHERE deal_id = $1", uuid.UUID(deal.id)
     )
     assert counted == sum(r["commission"] for r in rows) == 25_000

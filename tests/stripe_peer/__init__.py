@@ -5,8 +5,9 @@
             intent = await client.v1.payment_intents.create_async({...})
         secret = await register_webhook(base_url, "http://127.0.0.1:8001/webhooks/stripe")
 
-The peer is `services.payments.localstripe_connect` (localstripe plus Connect) in its own
-process, so its state and its webhook deliveries never share the tests' event loop.
+The peer is `tests.stripe_peer.server` (localstripe plus Connect, with `cards` for card
+confirmations) in its own process, so its state and its webhook deliveries never share the
+tests' event loop.
 """
 
 import contextlib
@@ -20,7 +21,7 @@ from pathlib import Path
 import httpx
 import stripe
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEST_API_KEY = "sk_test_kolmarket_local"
 WEBHOOK_SECRET = "whsec_kolmarket_local_peer"
 START_TIMEOUT = 20.0  # seconds
@@ -29,7 +30,7 @@ START_TIMEOUT = 20.0  # seconds
 @contextlib.contextmanager
 def stripe_peer(timeout: float = START_TIMEOUT) -> Iterator[str]:
     """Run the peer on a free 127.0.0.1 port; yield its base URL once it answers."""
-    command = [sys.executable, "-m", "services.payments.localstripe_connect"]
+    command = [sys.executable, "-m", "tests.stripe_peer.server"]
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", "0"],
         cwd=ROOT,

@@ -6,7 +6,7 @@ On top of localstripe it serves express accounts, account links and transfers, r
 keeps a few payment behaviours in line with Stripe's (see `_align_payments_with_stripe`).
 State lives in memory only. Test hooks, like localstripe's own, sit under `/_config/`.
 
-    python -m services.payments.localstripe_connect --port 8420    # 0 picks a free port
+    python -m tests.stripe_peer.server --port 8420    # 0 picks a free port
 """
 
 import argparse
@@ -26,7 +26,7 @@ from localstripe import server as ls_server
 from localstripe import webhooks as ls_webhooks
 from localstripe.errors import UserError
 
-from services.payments.localstripe_cards import allow_confirm_with_payment_method, raise_card_error
+from tests.stripe_peer.cards import allow_confirm_with_payment_method, raise_card_error
 
 log = logging.getLogger(__name__)
 
