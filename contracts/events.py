@@ -266,13 +266,10 @@ class ConversionPaid(_ConversionEvent, tag="conversion.paid", frozen=True):
     transfer_id: str
 
 
-class DealStatusChanged(_Event, tag="deal.status_changed", frozen=True):
+class DealStatusChanged(_DealSidesEvent, tag="deal.status_changed", frozen=True):
     """A deal moved to `status` (from `previous`) in a step that has no event of its own:
     content submitted, a dispute opened or ended, a cancellation refunded."""
 
-    deal_id: UUID
-    merchant_id: UUID
-    kol_id: UUID
     previous: DealStatus
     status: DealStatus
 
