@@ -17,164 +17,151 @@ class _Event(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
     pass
 
 
-class BriefPublished(_Event, tag="brief.published", frozen=True):
+class _BriefEvent(_Event, frozen=True):
     brief_id: UUID
     merchant_id: UUID
+
+
+class BriefPublished(_BriefEvent, tag="brief.published", frozen=True):
     budget: int
     currency: str
 
 
-class BriefClosed(_Event, tag="brief.closed", frozen=True):
+class BriefClosed(_BriefEvent, tag="brief.closed", frozen=True):
     """No new applications or invitations; negotiations under way continue."""
 
-    brief_id: UUID
-    merchant_id: UUID
 
-
-class BriefCancelled(_Event, tag="brief.cancelled", frozen=True):
+class BriefCancelled(_BriefEvent, tag="brief.cancelled", frozen=True):
     """The campaign is called off; its open offers were withdrawn (deals stand)."""
 
-    brief_id: UUID
-    merchant_id: UUID
     withdrawn_offers: int
 
 
-class OfferCreated(_Event, tag="offer.created", frozen=True):
+class _OfferEvent(_Event, frozen=True):
+    """About `revision` of the offer: the one proposed, or the latest when it was answered."""
+
     offer_id: UUID
     brief_id: UUID
+    revision: int
+
+
+class _Proposal(_OfferEvent, frozen=True):
+    proposed_by: Side
+    fixed_fee: int
+    merchant_pays: int
+    currency: str
+    expires_at: datetime
+
+
+class OfferCreated(_Proposal, tag="offer.created", frozen=True):
     merchant_id: UUID
     kol_id: UUID
     origin: OfferOrigin
-    revision: int
-    proposed_by: Side
-    fixed_fee: int
-    merchant_pays: int
-    currency: str
-    expires_at: datetime
 
 
-class OfferCountered(_Event, tag="offer.countered", frozen=True):
-    offer_id: UUID
-    brief_id: UUID
-    revision: int
-    proposed_by: Side
-    fixed_fee: int
-    merchant_pays: int
-    currency: str
-    expires_at: datetime
+class OfferCountered(_Proposal, tag="offer.countered", frozen=True):
+    pass
 
 
-class OfferAccepted(_Event, tag="offer.accepted", frozen=True):
-    offer_id: UUID
-    brief_id: UUID
-    revision: int
+class OfferAccepted(_OfferEvent, tag="offer.accepted", frozen=True):
     accepted_by: Side
     deal_id: UUID
 
 
-class OfferDeclined(_Event, tag="offer.declined", frozen=True):
-    offer_id: UUID
-    brief_id: UUID
-    revision: int
+class OfferDeclined(_OfferEvent, tag="offer.declined", frozen=True):
     declined_by: Side
 
 
-class OfferWithdrawn(_Event, tag="offer.withdrawn", frozen=True):
-    offer_id: UUID
-    brief_id: UUID
-    revision: int
+class OfferWithdrawn(_OfferEvent, tag="offer.withdrawn", frozen=True):
     withdrawn_by: Side
 
 
-class OfferExpired(_Event, tag="offer.expired", frozen=True):
-    offer_id: UUID
-    brief_id: UUID
-    revision: int
+class OfferExpired(_OfferEvent, tag="offer.expired", frozen=True):
     expired_at: datetime
 
 
-class DealCreated(_Event, tag="deal.created", frozen=True):
+class _DealEvent(_Event, frozen=True):
     deal_id: UUID
+
+
+class _MerchantDealEvent(_DealEvent, frozen=True):
+    merchant_id: UUID
+
+
+class _DealSidesEvent(_MerchantDealEvent, frozen=True):
+    kol_id: UUID
+
+
+class DealCreated(_DealSidesEvent, tag="deal.created", frozen=True):
     offer_id: UUID
     brief_id: UUID
-    merchant_id: UUID
-    kol_id: UUID
     status: DealStatus
     terms_sha256: str
     merchant_pays: int
     currency: str
 
 
-class DealFunded(_Event, tag="deal.funded", frozen=True):
+class DealFunded(_DealSidesEvent, tag="deal.funded", frozen=True):
     """The merchant's payment succeeded; the money is held in the deal's escrow."""
 
-    deal_id: UUID
-    merchant_id: UUID
-    kol_id: UUID
     amount: int
     currency: str
     payment_intent_id: str
 
 
-class DealRefunded(_Event, tag="deal.refunded", frozen=True):
-    deal_id: UUID
-    merchant_id: UUID
+class DealRefunded(_MerchantDealEvent, tag="deal.refunded", frozen=True):
     amount: int
     currency: str
     full: bool
     stripe_refund_id: str
 
 
-class DealCancelled(_Event, tag="deal.cancelled", frozen=True):
+class DealCancelled(_MerchantDealEvent, tag="deal.cancelled", frozen=True):
     """Called off before funding; no money had moved."""
 
-    deal_id: UUID
-    merchant_id: UUID
 
-
-class DealPaid(_Event, tag="deal.paid", frozen=True):
+class DealPaid(_DealEvent, tag="deal.paid", frozen=True):
     """The creator fee left for the KOL's connected account."""
 
-    deal_id: UUID
     kol_id: UUID
     amount: int
     currency: str
     transfer_id: str
 
 
-class PayoutScheduled(_Event, tag="payout.scheduled", frozen=True):
-    """Escrow was released on approval; the payout is promised for `due_at`."""
-
+class _PayoutEvent(_Event, frozen=True):
     payout_id: UUID
     deal_id: UUID
     kol_id: UUID
+
+
+class PayoutScheduled(_PayoutEvent, tag="payout.scheduled", frozen=True):
+    """Escrow was released on approval; the payout is promised for `due_at`."""
+
     amount: int
     currency: str
     due_at: datetime
 
 
-class PayoutPaused(_Event, tag="payout.paused", frozen=True):
-    payout_id: UUID
-    deal_id: UUID
-    kol_id: UUID
+class PayoutPaused(_PayoutEvent, tag="payout.paused", frozen=True):
     reason: str
 
 
-class PayoutFailed(_Event, tag="payout.failed", frozen=True):
+class PayoutFailed(_PayoutEvent, tag="payout.failed", frozen=True):
     """A transfer attempt failed; it is retried and stays visible until it succeeds."""
 
-    payout_id: UUID
-    deal_id: UUID
-    kol_id: UUID
     attempts: int
     error: str
 
 
-class SubmissionCreated(_Event, tag="submission.created", frozen=True):
-    """The KOL submitted one piece of content; the merchant reviews it until `review_due_at`."""
-
+class _SubmissionEvent(_Event, frozen=True):
     submission_id: UUID
     deal_id: UUID
+
+
+class SubmissionCreated(_SubmissionEvent, tag="submission.created", frozen=True):
+    """The KOL submitted one piece of content; the merchant reviews it until `review_due_at`."""
+
     kol_id: UUID
     deliverable: int
     platform: str
@@ -183,44 +170,36 @@ class SubmissionCreated(_Event, tag="submission.created", frozen=True):
     review_due_at: datetime
 
 
-class SubmissionApproved(_Event, tag="submission.approved", frozen=True):
+class SubmissionApproved(_SubmissionEvent, tag="submission.approved", frozen=True):
     """Approved by the merchant, or automatically (`auto`) when the review window ended."""
 
-    submission_id: UUID
-    deal_id: UUID
     deliverable: int
     auto: bool
 
 
-class SubmissionChangesRequested(_Event, tag="submission.changes_requested", frozen=True):
-    submission_id: UUID
-    deal_id: UUID
+class SubmissionChangesRequested(_SubmissionEvent, tag="submission.changes_requested", frozen=True):
     deliverable: int
     reason: str
 
 
-class DealApproved(_Event, tag="deal.approved", frozen=True):
+class DealApproved(_DealSidesEvent, tag="deal.approved", frozen=True):
     """Every piece of content was approved; escrow is released to the KOL."""
 
-    deal_id: UUID
-    merchant_id: UUID
-    kol_id: UUID
     approved_at: datetime
 
 
-class DealClosed(_Event, tag="deal.closed", frozen=True):
+class DealClosed(_DealSidesEvent, tag="deal.closed", frozen=True):
     """Paid and past its attribution window: no more commission accrues."""
 
-    deal_id: UUID
-    merchant_id: UUID
-    kol_id: UUID
 
-
-class DisputeOpened(_Event, tag="dispute.opened", frozen=True):
-    """Approved content was reported taken down too early; the deal's payout is on hold."""
-
+class _DisputeEvent(_Event, frozen=True):
     dispute_id: UUID
     deal_id: UUID
+
+
+class DisputeOpened(_DisputeEvent, tag="dispute.opened", frozen=True):
+    """Approved content was reported taken down too early; the deal's payout is on hold."""
+
     submission_id: UUID | None
     kind: str
     opened_by: str
@@ -228,12 +207,10 @@ class DisputeOpened(_Event, tag="dispute.opened", frozen=True):
     prior_status: DealStatus
 
 
-class DisputeResolved(_Event, tag="dispute.resolved", frozen=True):
+class DisputeResolved(_DisputeEvent, tag="dispute.resolved", frozen=True):
     """An operator's decision: `pay_kol`, or `refund` of `refund_amount` to the merchant (of
     which `clawback` was taken back from the KOL's unpaid payout)."""
 
-    dispute_id: UUID
-    deal_id: UUID
     outcome: str
     refund_amount: int
     clawback: int
@@ -241,13 +218,18 @@ class DisputeResolved(_Event, tag="dispute.resolved", frozen=True):
     deal_status: DealStatus
 
 
-class ConversionRecorded(_Event, tag="conversion.recorded", frozen=True):
-    """A partner's order report and how it was judged (see contracts.tracking)."""
+class _ConversionEvent(_Event, frozen=True):
+    """About a partner's order; `deal_id` is null for an order no deal was found for."""
 
     conversion_id: UUID
     merchant_id: UUID
     deal_id: UUID | None
     order_id: str
+
+
+class ConversionRecorded(_ConversionEvent, tag="conversion.recorded", frozen=True):
+    """A partner's order report and how it was judged (see contracts.tracking)."""
+
     amount: int
     currency: str
     status: str
@@ -255,56 +237,39 @@ class ConversionRecorded(_Event, tag="conversion.recorded", frozen=True):
     commission: int
 
 
-class ConversionReversed(_Event, tag="conversion.reversed", frozen=True):
+class ConversionReversed(_ConversionEvent, tag="conversion.reversed", frozen=True):
     """A return: the order no longer counts and its commission is not owed."""
 
-    conversion_id: UUID
-    merchant_id: UUID
-    deal_id: UUID | None
-    order_id: str
     commission: int
     reason: str
 
 
-class ConversionApproved(_Event, tag="conversion.approved", frozen=True):
+class ConversionApproved(_ConversionEvent, tag="conversion.approved", frozen=True):
     """The holding period ended: the order's commission is booked and will be settled."""
 
-    conversion_id: UUID
-    merchant_id: UUID
-    deal_id: UUID
-    order_id: str
+    deal_id: UUID  # never null: an approved or paid order is a deal's
     commission: int
     platform_cut: int
 
 
-class ConversionReviewed(_Event, tag="conversion.reviewed", frozen=True):
+class ConversionReviewed(_ConversionEvent, tag="conversion.reviewed", frozen=True):
     """An operator decided a held order: `pending` (it counts) or `rejected`."""
 
-    conversion_id: UUID
-    merchant_id: UUID
-    deal_id: UUID | None
-    order_id: str
     status: str
     note: str
 
 
-class ConversionPaid(_Event, tag="conversion.paid", frozen=True):
+class ConversionPaid(_ConversionEvent, tag="conversion.paid", frozen=True):
     """The KOL's share of the order's commission was transferred."""
 
-    conversion_id: UUID
-    merchant_id: UUID
-    deal_id: UUID
-    order_id: str
+    deal_id: UUID  # never null: an approved or paid order is a deal's
     transfer_id: str
 
 
-class DealStatusChanged(_Event, tag="deal.status_changed", frozen=True):
+class DealStatusChanged(_DealSidesEvent, tag="deal.status_changed", frozen=True):
     """A deal moved to `status` (from `previous`) in a step that has no event of its own:
     content submitted, a dispute opened or ended, a cancellation refunded."""
 
-    deal_id: UUID
-    merchant_id: UUID
-    kol_id: UUID
     previous: DealStatus
     status: DealStatus
 

@@ -119,8 +119,8 @@ class RevisionOut(msgspec.Struct, kw_only=True, frozen=True):
     created_at: datetime
 
 
-class OfferOut(msgspec.Struct, kw_only=True, frozen=True):
-    """`awaiting` is the side that may answer the latest revision (null once closed)."""
+class _OfferState(msgspec.Struct, kw_only=True, frozen=True):
+    """Who an offer is between, and where its negotiation stands."""
 
     id: UUID
     brief_id: UUID
@@ -131,6 +131,11 @@ class OfferOut(msgspec.Struct, kw_only=True, frozen=True):
     latest_revision: int
     proposed_by: Side
     awaiting: Side | None
+
+
+class OfferOut(_OfferState, kw_only=True, frozen=True):
+    """`awaiting` is the side that may answer the latest revision (null once closed)."""
+
     expires_at: datetime
     deal_id: UUID | None
     created_at: datetime
@@ -138,16 +143,7 @@ class OfferOut(msgspec.Struct, kw_only=True, frozen=True):
     revisions: list[RevisionOut]
 
 
-class OfferSummary(msgspec.Struct, kw_only=True, frozen=True):
-    id: UUID
-    brief_id: UUID
-    merchant_id: UUID
-    kol_id: UUID
-    origin: OfferOrigin
-    status: OfferStatus
-    latest_revision: int
-    proposed_by: Side
-    awaiting: Side | None
+class OfferSummary(_OfferState, kw_only=True, frozen=True):
     fixed_fee: int
     merchant_pays: int
     currency: str

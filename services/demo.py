@@ -20,9 +20,10 @@ import structlog
 
 from contracts.accounts import RegisterIn, RegistrableRole
 from contracts.briefs import BriefIn
+from contracts.deals import DealOut
 from contracts.kols import AccountIn, ProfileIn
 from contracts.offers import AnswerIn, InviteIn
-from contracts.tracking import ConversionBatchIn
+from contracts.tracking import ConversionBatchIn, ConversionIn
 from services import database
 from services.accounts import service as accounts
 from services.actors import Caller
@@ -42,6 +43,24 @@ SECOND_KOL_EMAIL = "demo-kol-2@kolmarket.test"
 OPERATOR_EMAIL = "demo-operator@kolmarket.test"
 CATALOG_SIZE = 2_000
 
+ACCOUNTS = (
+    RegisterIn(
+        email=MERCHANT_EMAIL,
+        password=DEMO_PASSWORD,
+        role=RegistrableRole.MERCHANT,
+        merchant_name="Lumen Beauty",
+    ),
+    RegisterIn(
+        email=KOL_EMAIL, password=DEMO_PASSWORD, role=RegistrableRole.KOL, display_name="Mia Chen"
+    ),
+    RegisterIn(
+        email=SECOND_KOL_EMAIL,
+        password=DEMO_PASSWORD,
+        role=RegistrableRole.KOL,
+        display_name="Leo Park",
+    ),
+)
+
 log = structlog.get_logger(__name__)
 
 
@@ -56,36 +75,8 @@ async def _load(url: str) -> None:
     pool = await database.create_pool(url, min_size=1, max_size=4)
     try:
         async with pool.acquire() as conn:
-            await _account(
-                conn,
-                RegisterIn(
-                    email=MERCHANT_EMAIL,
-                    password=DEMO_PASSWORD,
-                    role=RegistrableRole.MERCHANT,
-                    merchant_name="Lumen Beauty",
-                ),
-                settings,
-            )
-            await _account(
-                conn,
-                RegisterIn(
-                    email=KOL_EMAIL,
-                    password=DEMO_PASSWORD,
-                    role=RegistrableRole.KOL,
-                    display_name="Mia Chen",
-                ),
-                settings,
-            )
-            await _account(
-                conn,
-                RegisterIn(
-                    email=SECOND_KOL_EMAIL,
-                    password=DEMO_PASSWORD,
-                    role=RegistrableRole.KOL,
-                    display_name="Leo Park",
-                ),
-                settings,
-            )
+            for data in ACCOUNTS:
+                await _account(conn, data, settings)
             await accounts.ensure_operator(conn, OPERATOR_EMAIL, DEMO_PASSWORD)
             kol = await _kol(conn)
             await _brief_and_invitation(conn, kol)
@@ -159,6 +150,13 @@ async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: 
     deal = await negotiation.accept(
         conn, creator, offer.id, AnswerIn(revision=1), settings.public_base_url
     )
+    clicks = await _clicks(pool, settings, deal)
+    assert merchant.merchant_id is not None
+    await tracking.record(conn, merchant.merchant_id, _orders(deal, clicks))
+
+
+async def _clicks(pool: asyncpg.Pool, settings: Settings, deal: DealOut) -> list[uuid.UUID]:
+    """Sixty clicks on the deal's link from forty visitors, as the redirect records them."""
     recorder = ClickRecorder(pool)
     key = rules_clicks.visitor_key(settings.jwt_secret)
     clicks = [uuid.uuid4() for _ in range(60)]
@@ -168,6 +166,12 @@ async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: 
         visitor = rules_clicks.visitor(key, f"203.0.113.{n % 40 + 1}")
         recorder.record((click_id, deal.id, at, visitor, agent, "https://www.instagram.com/"))
     await recorder.flush()
+    return clicks
+
+
+def _orders(deal: DealOut, clicks: list[uuid.UUID]) -> list[ConversionIn]:
+    """Nine orders through clicks from six buyers (some come back), one the KOL bought itself
+    (held), and one with an unknown code (rejected)."""
     own = hashlib.sha256(SECOND_KOL_EMAIL.encode()).hexdigest()
     placed = (deal.created_at + timedelta(seconds=1)).isoformat()
     orders = [
@@ -184,9 +188,7 @@ async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: 
         {"order_id": "LB-1101", "amount": 4_500, "currency": "USD",
          "occurred_at": placed, "tracking_code": "unknowncode1"}
     )  # fmt: skip
-    items = msgspec.convert({"items": orders}, ConversionBatchIn, strict=False).items
-    assert merchant.merchant_id is not None
-    await tracking.record(conn, merchant.merchant_id, items)
+    return msgspec.convert({"items": orders}, ConversionBatchIn, strict=False).items
 
 
 async def _merchant(conn: asyncpg.Connection) -> Caller:

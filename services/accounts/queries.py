@@ -1,8 +1,5 @@
 """SQL of accounts and access."""
 
-from typing import Any
-from uuid import UUID
-
 import asyncpg
 
 from services.accounts import credentials
@@ -20,7 +17,6 @@ UPSERT_OPERATOR = """
 """
 INSERT_MERCHANT = "INSERT INTO merchants (name) VALUES ($1) RETURNING id"
 INSERT_MEMBER = "INSERT INTO merchant_members (merchant_id, user_id, role) VALUES ($1, $2, $3)"
-INSERT_KOL = "INSERT INTO kols (user_id, display_name) VALUES ($1, $2) RETURNING id"
 
 FIND_LOGIN = """
     SELECT u.id, u.email, u.role, u.password_hash, u.disabled_at,
@@ -54,11 +50,6 @@ CLAIM_REFRESH = """
 FIND_REFRESH_FAMILY = "SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = $1"
 REVOKE_FAMILY = """
     UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL
-"""
-
-INSERT_AUDIT = """
-    INSERT INTO audit_log (action, user_id, merchant_id, subject, ip, detail)
-    VALUES ($1, $2, $3, $4, $5, $6)
 """
 
 INSERT_INVITATION = """
@@ -133,19 +124,6 @@ async def find_api_key(conn: asyncpg.Connection, secret: str) -> asyncpg.Record 
         USE_API_KEY, prefix, credentials.digest(secret)
     )
     return row
-
-
-async def audit(
-    conn: asyncpg.Connection,
-    action: str,
-    *,
-    user_id: UUID | None = None,
-    merchant_id: UUID | None = None,
-    subject: str | None = None,
-    ip: str | None = None,
-    **detail: Any,
-) -> None:
-    await conn.execute(INSERT_AUDIT, action, user_id, merchant_id, subject, ip, detail)
 
 
 async def hit_rate_limit(

@@ -1,9 +1,11 @@
 """Use cases of accounts: register, log in, refresh, log out, members, partner API keys."""
 
+from typing import Any
 from uuid import UUID, uuid4
 
 import anyio
 import asyncpg
+import msgspec
 import structlog
 
 from contracts.accounts import (
@@ -17,9 +19,11 @@ from contracts.accounts import (
     RegisterIn,
     TokenPair,
 )
+from services import audit
 from services.accounts import credentials, queries
 from services.accounts.rules import check_password, normalise_email
 from services.actors import Caller
+from services.catalog import service as catalog
 from services.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from services.settings import Settings
 
@@ -38,12 +42,10 @@ async def register(conn: asyncpg.Connection, data: RegisterIn, ip: str, settings
         if user_id is None:
             raise Conflict("an account with this email already exists")
         if data.role == "kol":
-            await conn.execute(
-                queries.INSERT_KOL, user_id, data.display_name or email.split("@")[0]
-            )
+            await catalog.create_profile(conn, user_id, data.display_name or email.split("@")[0])
         else:
             await _join_merchant(conn, user_id, email, data)
-        await queries.audit(conn, "account_registered", user_id=user_id, ip=ip, role=data.role)
+        await audit.record(conn, "account_registered", user_id=user_id, ip=ip, role=data.role)
     log.info("account_registered", user_id=str(user_id), role=data.role)
     return await me(conn, Caller(kind=data.role.value, user_id=user_id))
 
@@ -74,7 +76,7 @@ async def ensure_operator(conn: asyncpg.Connection, email: str, password: str) -
         user_id: UUID | None = await conn.fetchval(queries.UPSERT_OPERATOR, email, password_hash)
         if user_id is None:
             raise Conflict(f"{email} already belongs to a merchant or KOL account")
-        await queries.audit(conn, "operator_ensured", user_id=user_id, subject=email)
+        await audit.record(conn, "operator_ensured", user_id=user_id, subject=email)
     return user_id
 
 
@@ -93,12 +95,12 @@ async def login(
     )
     if not ok or row is None or row["disabled_at"] is not None:
         await queries.hit_rate_limit(conn, account_key, FAILURE_WINDOW)
-        await queries.audit(conn, "login_failed", user_id=row["id"] if row else None, ip=ip)
+        await audit.record(conn, "login_failed", user_id=row["id"] if row else None, ip=ip)
         log.info("login_failed")
         raise Unauthorized(BAD_LOGIN)
     async with conn.transaction():
         pair = await _issue_pair(conn, row, uuid4(), settings)
-        await queries.audit(conn, "login_succeeded", user_id=row["id"], ip=ip)
+        await audit.record(conn, "login_succeeded", user_id=row["id"], ip=ip)
     log.info("login_succeeded", user_id=str(row["id"]))
     return pair
 
@@ -111,7 +113,7 @@ async def refresh(conn: asyncpg.Connection, token: str, settings: Settings) -> T
             known = await conn.fetchrow(queries.FIND_REFRESH_FAMILY, token_hash)
             if known is not None:
                 await conn.execute(queries.REVOKE_FAMILY, known["family_id"])
-                await queries.audit(conn, "refresh_reuse_detected", user_id=known["user_id"])
+                await audit.record(conn, "refresh_reuse_detected", user_id=known["user_id"])
         else:
             row = await conn.fetchrow(queries.FIND_USER, claimed["user_id"])
             if row is not None and row["disabled_at"] is None:
@@ -124,7 +126,7 @@ async def logout(conn: asyncpg.Connection, token: str) -> None:
         known = await conn.fetchrow(queries.FIND_REFRESH_FAMILY, credentials.digest(token))
         if known is not None:
             await conn.execute(queries.REVOKE_FAMILY, known["family_id"])
-            await queries.audit(conn, "logged_out", user_id=known["user_id"])
+            await audit.record(conn, "logged_out", user_id=known["user_id"])
 
 
 async def _issue_pair(
@@ -169,16 +171,7 @@ async def me(conn: asyncpg.Connection, caller: Caller) -> Me:
     row = await conn.fetchrow(queries.FIND_USER, caller.user_id)
     if row is None:
         raise NotFound("account")
-    return Me(
-        kind=row["role"],
-        user_id=row["id"],
-        email=row["email"],
-        role=row["role"],
-        merchant_id=row["merchant_id"],
-        merchant_name=row["merchant_name"],
-        member_role=row["member_role"],
-        kol_id=row["kol_id"],
-    )
+    return msgspec.convert(dict(row) | {"kind": row["role"], "user_id": row["id"]}, Me)
 
 
 async def _limit(conn: asyncpg.Connection, key: str, limit: int, window_seconds: int) -> None:
@@ -201,14 +194,7 @@ async def invite_member(
             token_hash,
             caller.user_id,
         )
-        await queries.audit(
-            conn,
-            "member_invited",
-            user_id=caller.user_id,
-            merchant_id=caller.merchant_id,
-            subject=email,
-            role=data.role,
-        )
+        await _record(conn, caller, "member_invited", email, role=data.role)
     assert row is not None
     return InvitationOut(
         id=row["id"], email=email, role=row["role"], token=token, expires_at=row["expires_at"]
@@ -217,7 +203,7 @@ async def invite_member(
 
 async def list_members(conn: asyncpg.Connection, caller: Caller) -> list[MemberOut]:
     rows = await conn.fetch(queries.LIST_MEMBERS, caller.merchant_id)
-    return [MemberOut(**dict(r)) for r in rows]
+    return [msgspec.convert(dict(r), MemberOut) for r in rows]
 
 
 async def change_member_role(
@@ -229,15 +215,8 @@ async def change_member_role(
             raise NotFound("member", user_id)
         if await conn.fetchval(queries.COUNT_OWNERS, caller.merchant_id) == 0:
             raise Conflict("a merchant must keep at least one owner")
-        await queries.audit(
-            conn,
-            "member_role_changed",
-            user_id=caller.user_id,
-            merchant_id=caller.merchant_id,
-            subject=str(user_id),
-            role=role,
-        )
-    return MemberOut(**dict(row))
+        await _record(conn, caller, "member_role_changed", str(user_id), role=role)
+    return msgspec.convert(dict(row), MemberOut)
 
 
 async def create_api_key(conn: asyncpg.Connection, caller: Caller, data: ApiKeyIn) -> ApiKeyCreated:
@@ -253,23 +232,15 @@ async def create_api_key(conn: asyncpg.Connection, caller: Caller, data: ApiKeyI
             scopes,
             caller.user_id,
         )
-        await queries.audit(
-            conn,
-            "api_key_created",
-            user_id=caller.user_id,
-            merchant_id=caller.merchant_id,
-            subject=prefix,
-            scopes=scopes,
-        )
+        await _record(conn, caller, "api_key_created", prefix, scopes=scopes)
     assert row is not None
     log.info("api_key_created", prefix=prefix, merchant_id=str(caller.merchant_id))
-    return ApiKeyCreated(key=ApiKeyOut(**dict(row)), secret=secret)
+    return ApiKeyCreated(key=msgspec.convert(dict(row), ApiKeyOut), secret=secret)
 
 
 async def list_api_keys(conn: asyncpg.Connection, caller: Caller) -> list[ApiKeyOut]:
-    return [
-        ApiKeyOut(**dict(r)) for r in await conn.fetch(queries.LIST_API_KEYS, caller.merchant_id)
-    ]
+    rows = await conn.fetch(queries.LIST_API_KEYS, caller.merchant_id)
+    return [msgspec.convert(dict(r), ApiKeyOut) for r in rows]
 
 
 async def revoke_api_key(conn: asyncpg.Connection, caller: Caller, key_id: UUID) -> ApiKeyOut:
@@ -277,12 +248,20 @@ async def revoke_api_key(conn: asyncpg.Connection, caller: Caller, key_id: UUID)
         row = await conn.fetchrow(queries.REVOKE_API_KEY, key_id, caller.merchant_id)
         if row is None:
             raise NotFound("api key", key_id)
-        await queries.audit(
-            conn,
-            "api_key_revoked",
-            user_id=caller.user_id,
-            merchant_id=caller.merchant_id,
-            subject=row["prefix"],
-        )
+        await _record(conn, caller, "api_key_revoked", row["prefix"])
     log.info("api_key_revoked", prefix=row["prefix"])
-    return ApiKeyOut(**dict(row))
+    return msgspec.convert(dict(row), ApiKeyOut)
+
+
+async def _record(
+    conn: asyncpg.Connection, caller: Caller, action: str, subject: str, **detail: Any
+) -> None:
+    """Audit an owner's change to the merchant's members or API keys."""
+    await audit.record(
+        conn,
+        action,
+        user_id=caller.user_id,
+        merchant_id=caller.merchant_id,
+        subject=subject,
+        **detail,
+    )

@@ -1,4 +1,7 @@
-"""HTTP face of briefs: merchants create, edit, publish, close and cancel them; KOLs browse."""
+"""HTTP face of briefs: merchants create, edit, publish and close them; KOLs browse.
+
+Cancelling a brief withdraws its open offers, so its route is negotiation's.
+"""
 
 from uuid import UUID
 
@@ -101,17 +104,6 @@ class BriefsController(Controller):
     )
     async def close(self, caller: CurrentCaller, brief_id: FromPath[UUID], db: DB) -> BriefOut:
         return await service.close(db, caller, brief_id)
-
-    @post(
-        "/{brief_id:uuid}/cancel",
-        guards=MERCHANT_ONLY,
-        status_code=200,
-        operation_id="cancelBrief",
-        summary="Call the brief off: its open offers are withdrawn; deals made stand",
-        responses=problem_responses(401, 403, 404, 409),
-    )
-    async def cancel(self, caller: CurrentCaller, brief_id: FromPath[UUID], db: DB) -> BriefOut:
-        return await service.cancel(db, caller, brief_id)
 
 
 ROUTES = [BriefsController]

@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import msgspec
 
 from contracts.briefs import BriefIn, BriefPatch, BriefStatus
 from contracts.common import SUPPORTED_CURRENCIES
+from contracts.events import BriefCancelled, BriefClosed, BriefPublished
 from services.errors import Conflict, Invalid
 
 ALLOWED: dict[BriefStatus, frozenset[BriefStatus]] = {
@@ -15,9 +17,23 @@ ALLOWED: dict[BriefStatus, frozenset[BriefStatus]] = {
     BriefStatus.CLOSED: frozenset({BriefStatus.CANCELLED}),
     BriefStatus.CANCELLED: frozenset(),
 }
+# The status each event of a brief's lifecycle tells of.
+BriefEvent = BriefPublished | BriefClosed | BriefCancelled
+STATUS_AFTER: dict[type[BriefEvent], BriefStatus] = {
+    BriefPublished: BriefStatus.OPEN,
+    BriefClosed: BriefStatus.CLOSED,
+    BriefCancelled: BriefStatus.CANCELLED,
+}
 # What an open brief may still change: its budget, upwards only. Everything else, the
 # delivery policy included, stays as the KOLs who applied read it.
 EDITABLE_WHILE_OPEN = frozenset({"budget"})
+
+
+class BudgetUse(NamedTuple):
+    """What a brief's budget holds: deals that stand, and offers the merchant proposed."""
+
+    committed: int
+    reserved: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,16 @@
-"""Use cases of briefs: create, edit, publish, close, cancel, read, list; one transaction each."""
+"""Use cases of briefs: create, edit, publish, close, read, list; one transaction each.
+
+Also the functions other contexts call on a brief: lock it for a merchant or a KOL, read what
+its budget holds, and move its status with the event that tells of it (negotiation cancels a
+brief this way, withdrawing its open offers in the same transaction).
+"""
 
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 import structlog
 
 from contracts.briefs import (
@@ -15,78 +21,43 @@ from contracts.briefs import (
     BriefStatus,
     CommissionOffer,
     DeliveryPolicy,
-    Goals,
-    Product,
     Timeline,
-    Visibility,
 )
-from contracts.common import Deliverable, Platform, Tier
-from contracts.events import BriefCancelled, BriefClosed, BriefPublished, OfferWithdrawn
-from contracts.kols import Category
-from contracts.offers import Side
+from contracts.events import BriefClosed, BriefPublished
 from services import events, pagination
 from services.actors import Caller
 from services.briefs import queries, rules
 from services.errors import NotFound
 from services.idempotency import idempotent
-from services.negotiation import queries as offer_queries
 
 log = structlog.get_logger(__name__)
 
 
+def _grouped(row: asyncpg.Record) -> dict[str, Any]:
+    """The brief's grouped fields, from the columns that hold them."""
+    return {
+        "product": {
+            "name": row["product_name"],
+            "url": row["product_url"],
+            "category": row["category"],
+            "average_order_value": row["average_order_value"],
+        },
+        "goals": {"reach": row["goal_reach"], "conversions": row["goal_conversions"]},
+        "timeline": {name: row[name] for name in Timeline.__struct_fields__},
+        "commission": {name: row[name] for name in CommissionOffer.__struct_fields__},
+        "delivery": {name: row[name] for name in DeliveryPolicy.__struct_fields__},
+    }
+
+
 def spec_of(row: asyncpg.Record) -> BriefIn:
     """The merchant's brief as it would be sent again, from its row."""
-    return BriefIn(
-        title=row["title"],
-        description=row["description"],
-        product=Product(
-            name=row["product_name"],
-            url=row["product_url"],
-            category=Category(row["category"]),
-            average_order_value=row["average_order_value"],
-        ),
-        goals=Goals(reach=row["goal_reach"], conversions=row["goal_conversions"]),
-        budget=row["budget"],
-        currency=row["currency"],
-        platforms=[Platform(p) for p in row["platforms"]],
-        tiers=[Tier(t) for t in row["tiers"]],
-        deliverables=[Deliverable(d) for d in row["deliverables"]],
-        timeline=Timeline(
-            apply_by=row["apply_by"],
-            posting_from=row["posting_from"],
-            posting_until=row["posting_until"],
-        ),
-        commission=CommissionOffer(
-            commission_bp=row["commission_bp"], attribution_days=row["attribution_days"]
-        ),
-        visibility=Visibility(row["visibility"]),
-        max_counter_rounds=row["max_counter_rounds"],
-        delivery=DeliveryPolicy(
-            review_days=row["review_days"],
-            min_live_days=row["min_live_days"],
-            payout_hold_days=row["payout_hold_days"],
-            return_days=row["return_days"],
-            click_required=row["click_required"],
-        ),
-    )
+    fields = dict(row) | _grouped(row)
+    return msgspec.convert({name: fields[name] for name in BriefIn.__struct_fields__}, BriefIn)
 
 
 def brief_out(row: asyncpg.Record) -> BriefOut:
-    spec = spec_of(row)
-    committed, reserved = row["committed"], row["reserved"]
-    return BriefOut(
-        id=row["id"],
-        merchant_id=row["merchant_id"],
-        status=BriefStatus(row["status"]),
-        **{name: getattr(spec, name) for name in BriefIn.__struct_fields__},
-        committed=committed,
-        reserved=reserved,
-        remaining=row["budget"] - committed - reserved,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        published_at=row["published_at"],
-        closed_at=row["closed_at"],
-    )
+    remaining = row["budget"] - row["committed"] - row["reserved"]
+    return msgspec.convert(dict(row) | _grouped(row) | {"remaining": remaining}, BriefOut)
 
 
 def _values(spec: BriefIn) -> tuple[Any, ...]:
@@ -158,18 +129,39 @@ async def list_briefs(
     return BriefPage(items=[brief_out(r) for r in page], next_cursor=next_cursor)
 
 
-async def _locked(conn: asyncpg.Connection, caller: Caller, brief_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow(queries.LOCK_FOR_MERCHANT, brief_id, caller.merchant_id)
+async def lock_for_merchant(
+    conn: asyncpg.Connection, merchant_id: UUID | None, brief_id: UUID
+) -> asyncpg.Record:
+    """The merchant's brief, its row locked until the transaction ends; 404 if not its own."""
+    row = await conn.fetchrow(queries.LOCK_FOR_MERCHANT, brief_id, merchant_id)
     if row is None:
         raise NotFound("brief", brief_id)
     return row
+
+
+async def lock_for_kol(conn: asyncpg.Connection, kol_id: UUID, brief_id: UUID) -> asyncpg.Record:
+    """A brief the KOL may see, its row locked until the transaction ends; 404 otherwise."""
+    row = await conn.fetchrow(queries.LOCK_FOR_KOL, brief_id, kol_id)
+    if row is None:
+        raise NotFound("brief", brief_id)
+    return row
+
+
+async def budget_use(
+    conn: asyncpg.Connection, brief_id: UUID, leaving_out: UUID | None
+) -> rules.BudgetUse:
+    """What the brief's budget holds now, leaving out the offer `leaving_out` (the one being
+    changed) from what is reserved. Read after the brief's lock, so it sees every change
+    committed before."""
+    row = await conn.fetchrow(queries.BUDGET_USE, brief_id, leaving_out)
+    return rules.BudgetUse(committed=row["committed"], reserved=row["reserved"])
 
 
 async def update(
     conn: asyncpg.Connection, caller: Caller, brief_id: UUID, patch: BriefPatch
 ) -> BriefOut:
     async with conn.transaction():
-        row = await _locked(conn, caller, brief_id)
+        row = await lock_for_merchant(conn, caller.merchant_id, brief_id)
         spec = rules.patched(spec_of(row), patch, BriefStatus(row["status"]))
         updated = await conn.fetchrow(
             queries.UPDATE_BRIEF, brief_id, caller.merchant_id, *_values(spec)
@@ -178,70 +170,42 @@ async def update(
     return brief_out(updated)
 
 
+async def start_move(
+    conn: asyncpg.Connection, caller: Caller, brief_id: UUID, target: BriefStatus
+) -> asyncpg.Record:
+    """Lock the merchant's brief and check that it may become `target`; its row as it is."""
+    row = await lock_for_merchant(conn, caller.merchant_id, brief_id)
+    rules.check_transition(BriefStatus(row["status"]), target)
+    return row
+
+
+async def move(conn: asyncpg.Connection, event: rules.BriefEvent) -> BriefOut:
+    """Give the brief locked by `start_move` the status `event` tells of, and record it."""
+    target = rules.STATUS_AFTER[type(event)]
+    row = await conn.fetchrow(queries.SET_STATUS, event.brief_id, event.merchant_id, target.value)
+    await events.append(conn, event, aggregate_id=event.brief_id, merchant_id=event.merchant_id)
+    return brief_out(row)
+
+
 async def publish(conn: asyncpg.Connection, caller: Caller, brief_id: UUID) -> BriefOut:
     async with conn.transaction():
-        row = await _locked(conn, caller, brief_id)
-        rules.check_transition(BriefStatus(row["status"]), BriefStatus.OPEN)
+        row = await start_move(conn, caller, brief_id, BriefStatus.OPEN)
         spec = spec_of(row)
         rules.check_publishable(spec, datetime.now(UTC))
-        updated = await _set_status(conn, caller, brief_id, BriefStatus.OPEN)
         event = BriefPublished(
             brief_id=brief_id,
             merchant_id=row["merchant_id"],
             budget=spec.budget,
             currency=spec.currency,
         )
-        await events.append(conn, event, aggregate_id=brief_id, merchant_id=row["merchant_id"])
+        updated = await move(conn, event)
     log.info("brief_published", brief_id=str(brief_id))
     return updated
 
 
 async def close(conn: asyncpg.Connection, caller: Caller, brief_id: UUID) -> BriefOut:
     async with conn.transaction():
-        row = await _locked(conn, caller, brief_id)
-        rules.check_transition(BriefStatus(row["status"]), BriefStatus.CLOSED)
-        updated = await _set_status(conn, caller, brief_id, BriefStatus.CLOSED)
-        event = BriefClosed(brief_id=brief_id, merchant_id=row["merchant_id"])
-        await events.append(conn, event, aggregate_id=brief_id, merchant_id=row["merchant_id"])
+        row = await start_move(conn, caller, brief_id, BriefStatus.CLOSED)
+        updated = await move(conn, BriefClosed(brief_id=brief_id, merchant_id=row["merchant_id"]))
     log.info("brief_closed", brief_id=str(brief_id))
     return updated
-
-
-async def cancel(conn: asyncpg.Connection, caller: Caller, brief_id: UUID) -> BriefOut:
-    """Call the campaign off: its open offers are withdrawn by the merchant; deals stand."""
-    async with conn.transaction():
-        row = await _locked(conn, caller, brief_id)
-        rules.check_transition(BriefStatus(row["status"]), BriefStatus.CANCELLED)
-        withdrawn = await conn.fetch(offer_queries.WITHDRAW_OPEN_OF_BRIEF, brief_id)
-        await events.append_many(
-            conn,
-            [
-                (
-                    OfferWithdrawn(
-                        offer_id=o["id"],
-                        brief_id=brief_id,
-                        revision=o["latest_revision"],
-                        withdrawn_by=Side.MERCHANT,
-                    ),
-                    o["id"],
-                    o["merchant_id"],
-                    o["kol_id"],
-                )
-                for o in withdrawn
-            ],
-        )
-        updated = await _set_status(conn, caller, brief_id, BriefStatus.CANCELLED)
-        event = BriefCancelled(
-            brief_id=brief_id, merchant_id=row["merchant_id"], withdrawn_offers=len(withdrawn)
-        )
-        await events.append(conn, event, aggregate_id=brief_id, merchant_id=row["merchant_id"])
-    log.info("brief_cancelled", brief_id=str(brief_id), withdrawn_offers=len(withdrawn))
-    return updated
-
-
-async def _set_status(
-    conn: asyncpg.Connection, caller: Caller, brief_id: UUID, status: BriefStatus
-) -> BriefOut:
-    return brief_out(
-        await conn.fetchrow(queries.SET_STATUS, brief_id, caller.merchant_id, status.value)
-    )

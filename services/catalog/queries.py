@@ -11,6 +11,7 @@ from contracts.common import TIER_FLOORS
 from contracts.kols import AgeBand, Gender, KolSearch, SearchSort, SortOrder
 from services.catalog.rules import SORT_COLUMNS, ranks_by_categories, resolve_order
 
+INSERT_KOL = "INSERT INTO kols (user_id, display_name) VALUES ($1, $2) RETURNING id"
 # A profile reads with `payout_ready`: the KOL's payout account may receive payouts.
 FIND_KOL = """
     SELECT k.*,

@@ -26,8 +26,9 @@ from contracts.kols import (
     SortOrder,
 )
 from services.catalog import service
-from services.web import DB, CurrentCaller, Idempotency, allow, problem_responses
+from services.web import DB, CurrentCaller, Idempotency, Limit, allow, problem_responses
 
+READERS = [allow("merchant", "operator", "kol")]
 Fraction = Annotated[float | None, QueryParameter(ge=0.0, le=1.0)]
 Followers = Annotated[int | None, QueryParameter(ge=0, le=5_000_000_000)]
 Price = Annotated[
@@ -39,7 +40,6 @@ Price = Annotated[
         "minor units of its currency (USD cents); unquoted accounts never match",
     ),
 ]
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
 Sort = Annotated[
     SearchSort,
     QueryParameter(
@@ -48,6 +48,7 @@ Sort = Annotated[
     ),
 ]
 Order = Annotated[SortOrder | None, QueryParameter(description="default: asc for price, else desc")]
+# Longer than other lists' cursors: a search's carries its sort key and its first page's count.
 Cursor = Annotated[str | None, QueryParameter(max_length=512, description="next_cursor of a page")]
 
 
@@ -92,7 +93,7 @@ class CatalogController(Controller):
 
     @get(
         "/",
-        guards=[allow("merchant", "operator", "kol")],
+        guards=READERS,
         dependencies={"search": Provide(search_query, sync_to_thread=False)},
         operation_id="searchKols",
         summary="Search KOLs by platform account filters, profile and audience; cursor pages",
@@ -103,7 +104,7 @@ class CatalogController(Controller):
 
     @get(
         "/{kol_id:uuid}",
-        guards=[allow("merchant", "operator", "kol")],
+        guards=READERS,
         operation_id="getKol",
         summary="A KOL's profile and accounts, with tiers and authenticity reasons",
         responses=problem_responses(401, 403, 404),
@@ -113,7 +114,7 @@ class CatalogController(Controller):
 
     @get(
         "/{kol_id:uuid}/accounts/{account_id:uuid}/snapshots",
-        guards=[allow("merchant", "operator", "kol")],
+        guards=READERS,
         operation_id="listKolAccountSnapshots",
         summary="An account's metric history, newest first",
         responses=problem_responses(400, 401, 403, 404, 422),

@@ -10,13 +10,11 @@ import structlog
 
 from contracts.common import Platform, tier_for_followers
 from contracts.kols import (
-    AccountCard,
     AccountIn,
     AccountOut,
     AccountPatch,
     AgeBand,
     Audience,
-    ContactPreferences,
     Gender,
     KolCard,
     KolOut,
@@ -28,7 +26,7 @@ from contracts.kols import (
     SnapshotOut,
     SnapshotPage,
 )
-from services.accounts.queries import audit
+from services import audit
 from services.actors import Caller
 from services.catalog import queries, rules
 from services.errors import Conflict, NotFound
@@ -45,6 +43,12 @@ def _own_kol(caller: Caller) -> UUID:
     if caller.kol_id is None:
         raise NotFound("kol profile")
     return caller.kol_id
+
+
+async def create_profile(conn: asyncpg.Connection, user_id: UUID, display_name: str) -> UUID:
+    """The empty profile of a KOL account just registered, in the registration's transaction."""
+    kol_id: UUID = await conn.fetchval(queries.INSERT_KOL, user_id, display_name)
+    return kol_id
 
 
 async def my_profile(conn: asyncpg.Connection, caller: Caller) -> KolOut:
@@ -243,7 +247,7 @@ async def review_authenticity(
             queries.INSERT_OVERRIDE, account_id, caller.user_id, data.score, data.verified, note
         )
         detail = {"score": data.score, "verified": data.verified, "kol_id": str(kol_id)}
-        await audit(
+        await audit.record(
             conn,
             "authenticity_overridden",
             user_id=caller.user_id,
@@ -318,41 +322,14 @@ def _sort_key(search: KolSearch, row: asyncpg.Record) -> list[Any]:
 
 
 def _card(row: asyncpg.Record) -> KolCard:
-    account = AccountCard(
-        id=row["account_id"],
-        platform=row["platform"],
-        handle=row["handle"],
-        tier=row["tier"],
-        followers=row["followers"],
-        engagement_rate=row["engagement_rate"],
-        authenticity=row["authenticity"],
-        reference_price=row["reference_price"],
-        currency=row["price_currency"],
-        verified=row["verified"],
-    )
-    return KolCard(
-        id=row["kol_id"],
-        display_name=row["display_name"],
-        region=row["region"],
-        languages=row["languages"],
-        categories=row["categories"],
-        account=account,
-    )
+    """A page's row: the KOL's profile, at its best matching account."""
+    fields = dict(row)
+    account = fields | {"id": row["account_id"], "currency": row["price_currency"]}
+    return msgspec.convert(fields | {"id": row["kol_id"], "account": account}, KolCard)
 
 
 def _kol_out(row: asyncpg.Record, accounts: list[asyncpg.Record]) -> KolOut:
-    return KolOut(
-        id=row["id"],
-        display_name=row["display_name"],
-        bio=row["bio"],
-        region=row["region"],
-        languages=row["languages"],
-        categories=row["categories"],
-        contact_preferences=msgspec.convert(row["contact_preferences"], ContactPreferences),
-        accounts=[_account_out(a) for a in accounts],
-        payout_ready=row["payout_ready"],
-        updated_at=row["updated_at"],
-    )
+    return msgspec.convert(dict(row) | {"accounts": [_account_out(a) for a in accounts]}, KolOut)
 
 
 def _account_out(row: asyncpg.Record) -> AccountOut:
@@ -369,15 +346,9 @@ def _account_out(row: asyncpg.Record) -> AccountOut:
         "reasons": row["authenticity_reasons"],
         "override": override,
     }
-    fields = {k: row[k] for k in _ACCOUNT_FIELDS}
-    fields.update(
-        audience=_audience_out(row), currency=row["price_currency"], authenticity=authenticity
-    )
-    return msgspec.convert(fields, AccountOut)
-
-
-_ACCOUNT_FIELDS = (
-    *("id", "kol_id", "platform", "handle", "profile_url", "verified", "tier", "followers"),
-    *("median_views", "median_likes", "median_comments", "engagement_rate", "posts_per_month"),
-    *("reference_price", "rate_card_version", "metrics_updated_at", "created_at"),
-)
+    derived = {
+        "audience": _audience_out(row),
+        "currency": row["price_currency"],
+        "authenticity": authenticity,
+    }
+    return msgspec.convert(dict(row) | derived, AccountOut)

@@ -108,7 +108,7 @@ WITHDRAW = f"""
 WITHDRAW_OPEN_OF_BRIEF = """
     UPDATE offers SET status = 'withdrawn', updated_at = now(), closed_at = now()
     WHERE brief_id = $1 AND status = 'open'
-    RETURNING id, merchant_id, kol_id, latest_revision
+    RETURNING id, brief_id, merchant_id, kol_id, latest_revision
 """
 
 # Expiry in batches: rows another transaction holds are skipped, not waited for, so several

@@ -1,11 +1,14 @@
-"""HTTP face of negotiation: invitations, applications, and answers to an offer's revisions."""
+"""HTTP face of negotiation: invitations, applications, answers to an offer's revisions, and
+the cancellation of a brief, which withdraws its open offers."""
 
+import functools
 from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from contracts.briefs import BriefOut
 from contracts.deals import DealOut
 from contracts.offers import (
     AnswerIn,
@@ -16,7 +19,7 @@ from contracts.offers import (
     OfferPage,
     OfferStatus,
 )
-from services.negotiation import service, views
+from services.negotiation import offers, service
 from services.web import (
     DB,
     AppSettings,
@@ -28,21 +31,26 @@ from services.web import (
     problem_responses,
 )
 
-ANSWER_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+OFFER_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+# The two kinds of writes on offers: opening one on a brief (revision 1), and answering the
+# latest revision of one.
+opening = functools.partial(
+    post, tags=["offers"], status_code=HTTP_201_CREATED, responses=OFFER_ERRORS
+)
+answer = functools.partial(post, status_code=200, responses=OFFER_ERRORS)
 
 
 class BriefOffersController(Controller):
+    """A brief's offers: invitations, applications, and calling the brief off with them."""
+
     path = "/v1/briefs/{brief_id:uuid}"
-    tags = ["offers"]
     security = [{"BearerToken": []}]
 
-    @post(
+    @opening(
         "/offers",
         guards=[allow("merchant")],
-        status_code=HTTP_201_CREATED,
         operation_id="inviteKol",
         summary="Invite a KOL to an open brief with terms (revision 1, proposed by the merchant)",
-        responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def invite(
         self,
@@ -54,13 +62,11 @@ class BriefOffersController(Controller):
     ) -> OfferOut:
         return await service.invite(db, caller, brief_id, data, key=idempotency)
 
-    @post(
+    @opening(
         "/applications",
         guards=[allow("kol")],
-        status_code=HTTP_201_CREATED,
         operation_id="applyToBrief",
         summary="Apply to an open brief with proposed terms (revision 1, proposed by the KOL)",
-        responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def apply(
         self,
@@ -71,6 +77,20 @@ class BriefOffersController(Controller):
         idempotency: Idempotency,
     ) -> OfferOut:
         return await service.apply(db, caller, brief_id, data, key=idempotency)
+
+    @post(
+        "/cancel",
+        guards=[allow("merchant")],
+        tags=["briefs"],
+        status_code=200,
+        operation_id="cancelBrief",
+        summary="Call the brief off: its open offers are withdrawn; deals made stand",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def cancel_brief(
+        self, caller: CurrentCaller, brief_id: FromPath[UUID], db: DB
+    ) -> BriefOut:
+        return await service.cancel_brief(db, caller, brief_id)
 
 
 class OffersController(Controller):
@@ -94,7 +114,7 @@ class OffersController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> OfferPage:
-        return await views.list_offers(db, caller, status, brief_id, limit, cursor)
+        return await offers.list_offers(db, caller, status, brief_id, limit, cursor)
 
     @get(
         "/{offer_id:uuid}",
@@ -103,14 +123,12 @@ class OffersController(Controller):
         responses=problem_responses(401, 403, 404),
     )
     async def get_offer(self, caller: CurrentCaller, offer_id: FromPath[UUID], db: DB) -> OfferOut:
-        return await views.get(db, caller, offer_id)
+        return await offers.get(db, caller, offer_id)
 
-    @post(
+    @answer(
         "/{offer_id:uuid}/counter",
-        status_code=200,
         operation_id="counterOffer",
         summary="Answer the latest revision with new terms (the side that did not propose it)",
-        responses=ANSWER_ERRORS,
     )
     async def counter(
         self,
@@ -122,12 +140,10 @@ class OffersController(Controller):
     ) -> OfferOut:
         return await service.counter(db, caller, offer_id, data, key=idempotency)
 
-    @post(
+    @answer(
         "/{offer_id:uuid}/accept",
-        status_code=200,
         operation_id="acceptOffer",
         summary="Accept the latest revision (the side that did not propose it); makes the deal",
-        responses=ANSWER_ERRORS,
     )
     async def accept(
         self,
@@ -142,24 +158,20 @@ class OffersController(Controller):
             db, caller, offer_id, data, settings.public_base_url, key=idempotency
         )
 
-    @post(
+    @answer(
         "/{offer_id:uuid}/decline",
-        status_code=200,
         operation_id="declineOffer",
         summary="Decline the latest revision (the side that did not propose it)",
-        responses=ANSWER_ERRORS,
     )
     async def decline(
         self, caller: CurrentCaller, offer_id: FromPath[UUID], data: JSONBody[AnswerIn], db: DB
     ) -> OfferOut:
         return await service.decline(db, caller, offer_id, data)
 
-    @post(
+    @answer(
         "/{offer_id:uuid}/withdraw",
-        status_code=200,
         operation_id="withdrawOffer",
         summary="Withdraw the latest revision (the side that proposed it)",
-        responses=ANSWER_ERRORS,
     )
     async def withdraw(
         self, caller: CurrentCaller, offer_id: FromPath[UUID], data: JSONBody[AnswerIn], db: DB

@@ -1,4 +1,5 @@
-"""Use cases of negotiation: invite, apply, counter, accept, decline, withdraw, expire.
+"""Use cases of negotiation: invite, apply, counter, accept, decline, withdraw, expire, and
+cancel a brief with its open offers.
 
 Each is one transaction. Writes that change what a brief's budget holds lock the brief row
 first (always brief before offer), so budget checks cannot race; every offer change is an
@@ -8,15 +9,17 @@ exactly one matches a row and the other gets 409 with the offer as it now is. Cr
 """
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 import structlog
 
-from contracts.briefs import BriefStatus, Visibility
+from contracts.briefs import BriefOut, BriefStatus, Visibility
 from contracts.deals import DealOut
 from contracts.events import (
+    BriefCancelled,
     OfferAccepted,
     OfferCountered,
     OfferCreated,
@@ -38,18 +41,20 @@ from contracts.offers import (
 )
 from services import events
 from services.actors import Caller
-from services.briefs import queries as brief_queries
+from services.briefs import service as briefs
 from services.deals import service as deals
 from services.deals.rules import Acceptance
 from services.errors import Conflict, Invalid, NotFound
 from services.idempotency import idempotent
-from services.negotiation import queries, rules, views
+from services.negotiation import offers, queries, rules
 from services.negotiation.rules import Action
 from services.planning.ratecards import current_rate_card
 from services.tracking import links
 
 log = structlog.get_logger(__name__)
-OfferEvent = OfferCreated | OfferCountered | OfferAccepted | OfferDeclined | OfferWithdrawn
+OfferEvent = (
+    OfferCreated | OfferCountered | OfferAccepted | OfferDeclined | OfferWithdrawn | OfferExpired
+)
 EXPIRY_BATCH = 500
 
 
@@ -77,7 +82,8 @@ async def expire_due(conn: asyncpg.Connection, batch_size: int = EXPIRY_BATCH) -
     while True:
         async with conn.transaction():
             rows = await conn.fetch(queries.EXPIRE_DUE, batch_size)
-            await events.append_many(conn, [_expiry(r) for r in rows])
+            lapsed = [_filed(OfferExpired(**_ids(r), expired_at=r["updated_at"]), r) for r in rows]
+            await events.append_many(conn, lapsed)
         total += len(rows)
         if len(rows) < batch_size:
             if total:
@@ -85,23 +91,26 @@ async def expire_due(conn: asyncpg.Connection, batch_size: int = EXPIRY_BATCH) -
             return total
 
 
-def _expiry(row: asyncpg.Record) -> tuple[OfferExpired, UUID, UUID, UUID]:
-    event = OfferExpired(
-        offer_id=row["id"],
-        brief_id=row["brief_id"],
-        revision=row["latest_revision"],
-        expired_at=row["updated_at"],
-    )
-    return event, row["id"], row["merchant_id"], row["kol_id"]
+async def cancel_brief(conn: asyncpg.Connection, caller: Caller, brief_id: UUID) -> BriefOut:
+    """Call the campaign off: its open offers are withdrawn by the merchant; deals stand."""
+    async with conn.transaction():
+        brief = await briefs.start_move(conn, caller, brief_id, BriefStatus.CANCELLED)
+        withdrawn = await conn.fetch(queries.WITHDRAW_OPEN_OF_BRIEF, brief_id)
+        gone = [_filed(OfferWithdrawn(**_ids(r), withdrawn_by=Side.MERCHANT), r) for r in withdrawn]
+        await events.append_many(conn, gone)
+        event = BriefCancelled(
+            brief_id=brief_id, merchant_id=brief["merchant_id"], withdrawn_offers=len(withdrawn)
+        )
+        cancelled = await briefs.move(conn, event)
+    log.info("brief_cancelled", brief_id=str(brief_id), withdrawn_offers=len(withdrawn))
+    return cancelled
 
 
 @idempotent
 async def invite(
     conn: asyncpg.Connection, caller: Caller, brief_id: UUID, data: InviteIn
 ) -> OfferOut:
-    brief = await conn.fetchrow(brief_queries.LOCK_FOR_MERCHANT, brief_id, caller.merchant_id)
-    if brief is None:
-        raise NotFound("brief", brief_id)
+    brief = await briefs.lock_for_merchant(conn, caller.merchant_id, brief_id)
     if reason := _opening_refusal(OfferOrigin.INVITATION, brief):
         raise Conflict(reason)
     if not await conn.fetchval(queries.KOL_EXISTS, data.kol_id):
@@ -114,9 +123,7 @@ async def apply(
     conn: asyncpg.Connection, caller: Caller, brief_id: UUID, data: ApplicationIn
 ) -> OfferOut:
     assert caller.kol_id is not None
-    brief = await conn.fetchrow(brief_queries.LOCK_FOR_KOL, brief_id, caller.kol_id)
-    if brief is None:
-        raise NotFound("brief", brief_id)
+    brief = await briefs.lock_for_kol(conn, caller.kol_id, brief_id)
     if reason := _opening_refusal(OfferOrigin.APPLICATION, brief):
         raise Conflict(reason)
     return await _open(conn, caller, brief, caller.kol_id, OfferOrigin.APPLICATION, data)
@@ -140,7 +147,7 @@ async def _open(
     origin: OfferOrigin,
     proposal: InviteIn | ApplicationIn,
 ) -> OfferOut:
-    side, terms = views.side_of(caller), proposal.terms
+    side, terms = offers.side_of(caller), proposal.terms
     numbers = await _numbers(conn, brief["id"], brief, terms, side, None)
     values = (origin.value, side.value, numbers.merchant_pays, terms.expires_at)
     offer = await conn.fetchrow(
@@ -149,37 +156,33 @@ async def _open(
     if offer is None:
         existing = await conn.fetchval(queries.OPEN_OFFER_OF, brief["id"], kol_id)
         reason = "the KOL already has an open offer on the brief"
-        raise await views.conflict(conn, existing, reason) if existing else Conflict(reason)
+        raise await offers.conflict(conn, existing, reason) if existing else Conflict(reason)
     await _add_revision(conn, caller, offer["id"], 1, side, terms, numbers, proposal.message)
     event = OfferCreated(
         offer_id=offer["id"],
         brief_id=brief["id"],
+        revision=1,
+        **_proposed(side, terms, numbers),
         merchant_id=brief["merchant_id"],
         kol_id=kol_id,
         origin=origin,
-        revision=1,
-        proposed_by=side,
-        fixed_fee=terms.fixed_fee,
-        merchant_pays=numbers.merchant_pays,
-        currency=terms.currency,
-        expires_at=terms.expires_at,
     )
     await _record(conn, event, offer)
     log.info("offer_created", offer_id=str(offer["id"]), origin=origin, proposed_by=side)
-    return await views.load(conn, offer["id"])
+    return await offers.load(conn, offer["id"])
 
 
 @idempotent
 async def counter(
     conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: CounterIn
 ) -> OfferOut:
-    side = views.side_of(caller)
-    offer = await views.find_locking_brief(conn, caller, offer_id)
+    side = offers.side_of(caller)
+    offer = await offers.find_locking_brief(conn, caller, offer_id)
     reason = rules.refusal(
-        Action.COUNTER, views.state(offer), side, data.revision, _now()
+        Action.COUNTER, offers.state(offer), side, data.revision, _now()
     ) or rules.counter_refusal(offer["latest_revision"], offer["max_counter_rounds"])
     if reason:
-        raise await views.conflict(conn, offer_id, reason)
+        raise await offers.conflict(conn, offer_id, reason)
     terms = data.terms
     numbers = await _numbers(conn, offer["brief_id"], offer, terms, side, offer_id)
     values = (side.value, numbers.merchant_pays, terms.expires_at)
@@ -191,15 +194,11 @@ async def counter(
         offer_id=offer_id,
         brief_id=offer["brief_id"],
         revision=number,
-        proposed_by=side,
-        fixed_fee=terms.fixed_fee,
-        merchant_pays=numbers.merchant_pays,
-        currency=terms.currency,
-        expires_at=terms.expires_at,
+        **_proposed(side, terms, numbers),
     )
     await _record(conn, event, offer)
     log.info("offer_countered", offer_id=str(offer_id), revision=number, proposed_by=side)
-    return await views.load(conn, offer_id)
+    return await offers.load(conn, offer_id)
 
 
 @idempotent
@@ -208,17 +207,17 @@ async def accept(
 ) -> DealOut:
     """Accept the latest revision: the offer closes and its deal (with its tracking link,
     under `base_url`) is made, both at once."""
-    side = views.side_of(caller)
-    offer = await views.find_locking_brief(conn, caller, offer_id)
-    if reason := rules.refusal(Action.ACCEPT, views.state(offer), side, data.revision, _now()):
-        raise await views.conflict(conn, offer_id, reason)
+    side = offers.side_of(caller)
+    offer = await offers.find_locking_brief(conn, caller, offer_id)
+    if reason := rules.refusal(Action.ACCEPT, offers.state(offer), side, data.revision, _now()):
+        raise await offers.conflict(conn, offer_id, reason)
     revision = await conn.fetchrow(queries.REVISION, offer_id, data.revision)
     terms = msgspec.convert(revision["terms"], Terms)
     numbers = msgspec.convert(revision["breakdown"], Breakdown)
     amount = numbers.merchant_pays
     budget = offer["budget"]
     if reason := await _budget_refusal(conn, offer["brief_id"], budget, offer_id, amount, side):
-        raise await views.conflict(conn, offer_id, reason)
+        raise await offers.conflict(conn, offer_id, reason)
     status = OfferStatus.ACCEPTED.value
     answered = await conn.fetchrow(queries.ANSWER, offer_id, data.revision, side.value, status)
     if answered is None:
@@ -251,10 +250,10 @@ async def _close(
     conn: asyncpg.Connection, caller: Caller, offer_id: UUID, data: AnswerIn, action: Action
 ) -> OfferOut:
     """Decline (the responder's answer) or withdraw (the proposer's) the named revision."""
-    side = views.side_of(caller)
-    offer = await views.find(conn, caller, offer_id)
-    if reason := rules.refusal(action, views.state(offer), side, data.revision, _now()):
-        raise await views.conflict(conn, offer_id, reason)
+    side = offers.side_of(caller)
+    offer = await offers.find(conn, caller, offer_id)
+    if reason := rules.refusal(action, offers.state(offer), side, data.revision, _now()):
+        raise await offers.conflict(conn, offer_id, reason)
     event: OfferDeclined | OfferWithdrawn
     if action is Action.WITHDRAW:
         row = await conn.fetchrow(queries.WITHDRAW, offer_id, data.revision, side.value)
@@ -274,7 +273,7 @@ async def _close(
         raise await _answered_meanwhile(conn, offer_id, data.revision)
     await _record(conn, event, row)
     log.info(f"offer_{rules.MOVES[action].target}", offer_id=str(offer_id), by=side)
-    return await views.load(conn, offer_id)
+    return await offers.load(conn, offer_id)
 
 
 async def _numbers(
@@ -286,7 +285,7 @@ async def _numbers(
     offer_id: UUID | None,
 ) -> Breakdown:
     """The breakdown of `terms` proposed by `side`; the merchant's must fit its budget."""
-    frame = views.frame(brief)
+    frame = offers.frame(brief)
     rules.check_terms(terms, frame, _now())
     card = await current_rate_card(conn)
     numbers = rules.breakdown(terms, frame, card.take_rate_bp, card.version)
@@ -308,9 +307,9 @@ async def _budget_refusal(
 ) -> str:
     """Why the brief cannot hold `amount` more. The merchant keeps room for every other open
     offer it proposed; a KOL accepting the merchant's terms only needs the deals to fit."""
-    use = await conn.fetchrow(brief_queries.BUDGET_USE, brief_id, offer_id)
-    reserved = use["reserved"] if side is Side.MERCHANT else 0
-    return rules.budget_refusal(budget, use["committed"], reserved, amount)
+    use = await briefs.budget_use(conn, brief_id, offer_id)
+    reserved = use.reserved if side is Side.MERCHANT else 0
+    return rules.budget_refusal(budget, use.committed, reserved, amount)
 
 
 async def _add_revision(
@@ -329,6 +328,31 @@ async def _add_revision(
     )
 
 
+def _ids(offer: asyncpg.Record) -> dict[str, Any]:
+    """The ids every event of the offer names: the offer, its brief, its latest revision."""
+    return {
+        "offer_id": offer["id"],
+        "brief_id": offer["brief_id"],
+        "revision": offer["latest_revision"],
+    }
+
+
+def _proposed(side: Side, terms: Terms, numbers: Breakdown) -> dict[str, Any]:
+    """What the events of a new revision tell of it: who proposed it, and its price."""
+    return {
+        "proposed_by": side,
+        "fixed_fee": terms.fixed_fee,
+        "merchant_pays": numbers.merchant_pays,
+        "currency": terms.currency,
+        "expires_at": terms.expires_at,
+    }
+
+
+def _filed(event: OfferEvent, offer: asyncpg.Record) -> tuple[OfferEvent, UUID, UUID, UUID]:
+    """The event with the ids the outbox files it under: the offer, its merchant, its KOL."""
+    return event, offer["id"], offer["merchant_id"], offer["kol_id"]
+
+
 async def _record(conn: asyncpg.Connection, event: OfferEvent, offer: asyncpg.Record) -> None:
     await events.append(
         conn,
@@ -340,4 +364,4 @@ async def _record(conn: asyncpg.Connection, event: OfferEvent, offer: asyncpg.Re
 
 
 async def _answered_meanwhile(conn: asyncpg.Connection, offer_id: UUID, revision: int) -> Conflict:
-    return await views.conflict(conn, offer_id, f"revision {revision} was answered meanwhile")
+    return await offers.conflict(conn, offer_id, f"revision {revision} was answered meanwhile")

@@ -1,6 +1,7 @@
 """Quotes of one deliverable, for a catalog account or given metrics, with the current card."""
 
 import asyncpg
+import msgspec
 
 from contracts.pricing import AccountMetrics, ProductTerms, Quote, QuoteRequest
 from contracts.quotes import QuoteIn
@@ -41,7 +42,7 @@ async def quote(conn: asyncpg.Connection, caller: Caller, data: QuoteIn) -> Quot
         row = await conn.fetchrow(ACCOUNT_METRICS, data.account_id)
         if row is None:
             raise NotFound("account", data.account_id)
-        account = AccountMetrics(**dict(row))
+        account = msgspec.convert(dict(row), AccountMetrics)
     assert account is not None
     card = await current_rate_card(conn)
     request = QuoteRequest(

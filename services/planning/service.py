@@ -152,24 +152,16 @@ async def _selection_problem(conn: asyncpg.Connection, stored: dict[str, Any]) -
 
 
 def plan_out(row: asyncpg.Record) -> PlanOut:
+    """A plan's row with its result under the name of what it is: an allocation or a
+    selection once solved, a diagnosis when no plan exists."""
     result = row["result"]
     kind, status = PlanKind(row["kind"]), PlanState(row["status"])
     solved = status in (PlanState.OPTIMAL, PlanState.FEASIBLE) and result is not None
     diagnosed = status in (PlanState.INFEASIBLE, PlanState.NO_PLAN_FOUND) and result is not None
-    return PlanOut(
-        id=row["id"],
-        kind=kind,
-        status=status,
-        brief_id=row["brief_id"],
-        created_at=row["created_at"],
-        finished_at=row["finished_at"],
-        status_url=f"/v1/plans/{row['id']}",
-        allocation=msgspec.convert(result, AllocationPlan)
-        if solved and kind == PlanKind.ALLOCATION
-        else None,
-        selection=msgspec.convert(result, SelectionPlan)
-        if solved and kind == PlanKind.SELECTION
-        else None,
-        diagnosis=msgspec.convert(result, Diagnosis) if diagnosed else None,
-        error=row["error"],
-    )
+    derived = {
+        "status_url": f"/v1/plans/{row['id']}",
+        "allocation": result if solved and kind == PlanKind.ALLOCATION else None,
+        "selection": result if solved and kind == PlanKind.SELECTION else None,
+        "diagnosis": result if diagnosed else None,
+    }
+    return msgspec.convert(dict(row) | derived, PlanOut)

@@ -21,7 +21,9 @@ PLAN = """
     ORDER BY created_at DESC
     LIMIT 1
 """
-COUNTED = "('pending', 'approved', 'paid')"
+# Statuses of the orders a report counts, whether or not their commission is settled yet;
+# held (awaiting an operator), rejected and reversed orders do not count.
+COUNTED_STATUSES = "('pending', 'approved', 'paid')"
 DEALS = f"""
     WITH d AS (
         SELECT id, kol_id, status, created_at FROM deals WHERE brief_id = $1 AND merchant_id = $2
@@ -43,8 +45,8 @@ DEALS = f"""
     ),
     orders AS (
         SELECT deal_id,
-               count(*) FILTER (WHERE status IN {COUNTED}) AS conversions,
-               coalesce(sum(amount) FILTER (WHERE status IN {COUNTED}), 0) AS gmv,
+               count(*) FILTER (WHERE status IN {COUNTED_STATUSES}) AS conversions,
+               coalesce(sum(amount) FILTER (WHERE status IN {COUNTED_STATUSES}), 0) AS gmv,
                coalesce(sum(commission) FILTER (WHERE status IN ('pending', 'held')), 0)
                    AS pending_commission
         FROM conversions WHERE deal_id IN (SELECT id FROM d)
@@ -53,7 +55,8 @@ DEALS = f"""
     buyers AS (
         SELECT deal_id, count(*) AS repeat_buyers FROM (
             SELECT deal_id FROM conversions
-            WHERE deal_id IN (SELECT id FROM d) AND status IN {COUNTED} AND buyer_ref IS NOT NULL
+            WHERE deal_id IN (SELECT id FROM d) AND status IN {COUNTED_STATUSES}
+              AND buyer_ref IS NOT NULL
             GROUP BY deal_id, buyer_ref HAVING count(*) > 1
         ) repeat GROUP BY deal_id
     ),
@@ -93,7 +96,7 @@ DEALS = f"""
 REPEAT_BUYERS = f"""
     SELECT count(*) FROM (
         SELECT c.buyer_ref FROM conversions c JOIN deals d ON d.id = c.deal_id
-        WHERE d.brief_id = $1 AND d.merchant_id = $2 AND c.status IN {COUNTED}
+        WHERE d.brief_id = $1 AND d.merchant_id = $2 AND c.status IN {COUNTED_STATUSES}
           AND c.buyer_ref IS NOT NULL
         GROUP BY c.buyer_ref HAVING count(*) > 1
     ) repeat

@@ -1,5 +1,6 @@
-"""How offers read: rows to contract and rule structs, the whole offer as both sides see it,
-the 409 that carries it, and the read use cases (one offer, a page of offers)."""
+"""Reading offers: finding (and locking) an offer for one of its sides, its rows as contract
+and rule structs, the whole offer as both sides see it, the 409 that carries it, and the read
+use cases (one offer, a page of offers)."""
 
 from uuid import UUID
 
@@ -8,7 +9,6 @@ import msgspec
 
 from contracts.common import Platform
 from contracts.offers import (
-    OfferOrigin,
     OfferOut,
     OfferPage,
     OfferStatus,
@@ -38,43 +38,15 @@ def awaiting(row: asyncpg.Record) -> Side | None:
 
 
 def offer_out(row: asyncpg.Record) -> OfferOut:
-    return OfferOut(
-        id=row["id"],
-        brief_id=row["brief_id"],
-        merchant_id=row["merchant_id"],
-        kol_id=row["kol_id"],
-        origin=OfferOrigin(row["origin"]),
-        status=OfferStatus(row["status"]),
-        latest_revision=row["latest_revision"],
-        proposed_by=Side(row["proposed_by"]),
-        awaiting=awaiting(row),
-        expires_at=row["expires_at"],
-        deal_id=row["deal_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        revisions=msgspec.json.decode(row["revisions"], type=list[RevisionOut]),
+    revisions = msgspec.json.decode(row["revisions"], type=list[RevisionOut])
+    return msgspec.convert(
+        dict(row) | {"awaiting": awaiting(row), "revisions": revisions}, OfferOut
     )
 
 
 def summary(row: asyncpg.Record) -> OfferSummary:
-    return OfferSummary(
-        id=row["id"],
-        brief_id=row["brief_id"],
-        merchant_id=row["merchant_id"],
-        kol_id=row["kol_id"],
-        origin=OfferOrigin(row["origin"]),
-        status=OfferStatus(row["status"]),
-        latest_revision=row["latest_revision"],
-        proposed_by=Side(row["proposed_by"]),
-        awaiting=awaiting(row),
-        fixed_fee=row["fixed_fee"],
-        merchant_pays=row["commitment"],
-        currency=row["currency"],
-        expires_at=row["expires_at"],
-        deal_id=row["deal_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    derived = {"awaiting": awaiting(row), "merchant_pays": row["commitment"]}
+    return msgspec.convert(dict(row) | derived, OfferSummary)
 
 
 async def load(conn: asyncpg.Connection, offer_id: UUID) -> OfferOut:
