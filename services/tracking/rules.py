@@ -25,9 +25,7 @@ BURST_WINDOW = timedelta(hours=24)
 # Shop clocks run a little fast; an order later than this ahead of ours is refused.
 CLOCK_SLACK = timedelta(minutes=5)
 NOT_ATTRIBUTABLE = frozenset({DealStatus.CANCELLED, DealStatus.REFUNDED})
-COUNTED = frozenset({ConversionStatus.PENDING, ConversionStatus.HELD})
 REVERSIBLE = frozenset({ConversionStatus.PENDING, ConversionStatus.HELD})
-HOLD_SIGNALS = frozenset({Reason.BUYER_IS_KOL, Reason.CLICK_BURST, Reason.NO_CLICK})
 
 
 @dataclass(frozen=True, slots=True)
