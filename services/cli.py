@@ -5,7 +5,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import click
@@ -76,6 +76,34 @@ def worker(concurrency: int) -> None:
 
     settings, url = _settings_with_database()
     asyncio.run(run_worker(url, settings=settings, concurrency=concurrency))
+
+
+@main.command()
+def reconcile() -> None:
+    """Settle unconfirmed Stripe calls, then compare the ledger with every Stripe object it
+    references; prints each difference and exits 1 if there is any."""
+    from services.payments.reconcile import Mismatch
+
+    settings, url = _settings_with_database()
+    found: list[Mismatch] = asyncio.run(_reconcile(url, settings))
+    for mismatch in found:
+        click.echo(str(mismatch))
+    click.echo(f"{len(found)} difference(s) between the ledger and Stripe", err=True)
+    sys.exit(1 if found else 0)
+
+
+async def _reconcile(url: str, settings: Settings) -> list[Any]:
+    from services.payments import reconcile as money
+    from services.payments.gateway import StripeLibraryGateway
+
+    gateway = StripeLibraryGateway(settings)
+    pool = await database.create_pool(url, min_size=1, max_size=2)
+    try:
+        await money.settle_due(pool, gateway)
+        return await money.audit(pool, gateway)
+    finally:
+        await pool.close()
+        await gateway.close()
 
 
 @main.command()

@@ -134,13 +134,14 @@ _DESCRIPTIONS = {
     422: "Validation failed; `errors` names each field",
     429: "Rate limited; see Retry-After",
     500: "Unexpected error; logged with the request id",
-    503: "Not ready",
+    503: "Unavailable for now (the database or the payment provider); see Retry-After",
 }
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """Document the problem+json answers a route can give, besides the 500 any route can."""
-    codes = sorted({*statuses, 500})
+    """Document the problem+json answers a route can give, besides the 500 and the 503 (the
+    database unavailable, with Retry-After) any route can."""
+    codes = sorted({*statuses, 500, 503})
     return {
         code: ResponseSpec(
             data_container=Problem,

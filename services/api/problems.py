@@ -92,6 +92,22 @@ def concurrent_change(_: Request[Any, Any, Any], exc: Exception) -> Response[Any
     )
 
 
+DATABASE_RETRY_AFTER = 5  # seconds
+
+
+def database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database cannot be reached (down, restarting, out of connections, or no pooled
+    connection came in time): nothing was changed, and the client may send it again."""
+    log.warning("database_unavailable", error=type(exc).__name__)
+    return problem(
+        503,
+        "Service unavailable",
+        "the database is unavailable right now; nothing was changed, send this request again",
+        "database-unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("request_failed", path=request.url.path, exc_info=exc)
     return problem(
@@ -124,5 +140,14 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: http_error,
     asyncpg.DeadlockDetectedError: concurrent_change,
     asyncpg.SerializationError: concurrent_change,
+    asyncpg.PostgresConnectionError: database_unavailable,
+    asyncpg.CannotConnectNowError: database_unavailable,
+    asyncpg.TooManyConnectionsError: database_unavailable,
+    asyncpg.AdminShutdownError: database_unavailable,
+    asyncpg.CrashShutdownError: database_unavailable,
+    asyncpg.InterfaceError: database_unavailable,
+    ConnectionError: database_unavailable,
+    OSError: database_unavailable,
+    TimeoutError: database_unavailable,
     Exception: unexpected_error,
 }

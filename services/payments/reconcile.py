@@ -78,11 +78,12 @@ LEDGER_BY_DEAL = """
     SELECT e.deal_id, e.kind, -sum(p.amount)::bigint AS amount
     FROM journal_entries e JOIN postings p ON p.entry_id = e.id
     JOIN ledger_accounts a ON a.id = p.account_id
-    WHERE e.deal_id IS NOT NULL AND a.kind = 'stripe_clearing'
-      AND e.kind IN ('funding', 'refund', 'payout')
+    WHERE ($1::uuid IS NULL AND e.deal_id IS NOT NULL OR e.deal_id = $1)
+      AND a.kind = 'stripe_clearing' AND e.kind IN ('funding', 'refund', 'payout')
     GROUP BY e.deal_id, e.kind
 """
 FUNDINGS = "SELECT deal_id, payment_intent_id FROM deal_fundings"
+FUNDING_OF_DEAL = "SELECT payment_intent_id FROM deal_fundings WHERE deal_id = $1"
 SETTLEMENTS = """
     SELECT s.id, s.payment_intent_id, s.amount, s.status,
            (SELECT count(*) FROM journal_entries e
@@ -99,7 +100,7 @@ async def audit(pool: asyncpg.Pool, gateway: StripeGateway) -> list[Mismatch]:
     """Every difference between the ledger and Stripe, and every call still unsettled."""
     async with pool.acquire() as conn:
         booked: dict[UUID, dict[str, int]] = defaultdict(dict)
-        for row in await conn.fetch(LEDGER_BY_DEAL):
+        for row in await conn.fetch(LEDGER_BY_DEAL, None):
             booked[row["deal_id"]][row["kind"]] = abs(row["amount"])
         fundings = {r["deal_id"]: r["payment_intent_id"] for r in await conn.fetch(FUNDINGS)}
         settlements = await conn.fetch(SETTLEMENTS)
@@ -111,6 +112,14 @@ async def audit(pool: asyncpg.Pool, gateway: StripeGateway) -> list[Mismatch]:
         found += await _settlement(gateway, row)
     found += [_unsettled(op) for op in stale]
     return found
+
+
+async def audit_deal(pool: asyncpg.Pool, gateway: StripeGateway, deal_id: UUID) -> list[Mismatch]:
+    """The differences between one deal's ledger and what Stripe holds for it."""
+    async with pool.acquire() as conn:
+        booked = {r["kind"]: abs(r["amount"]) for r in await conn.fetch(LEDGER_BY_DEAL, deal_id)}
+        intent_id = await conn.fetchval(FUNDING_OF_DEAL, deal_id)
+    return await _deal(gateway, deal_id, booked, intent_id)
 
 
 async def _deal(

@@ -4,9 +4,11 @@ Each context declares its jobs in `jobs.py` on a `procrastinate.Blueprint`; they
 registered here under the context's name, so task names read `accounts:purge_rate_limits`.
 """
 
+import asyncio
 import functools
 
 import procrastinate
+import structlog
 
 from services import database
 from services.accounts.jobs import blueprint as accounts_jobs
@@ -18,6 +20,10 @@ from services.payments.jobs import blueprint as payments_jobs
 from services.planning.jobs import blueprint as planning_jobs
 from services.settings import Settings
 from services.tracking.jobs import blueprint as tracking_jobs
+from services.worker.jobs import blueprint as worker_jobs
+
+log = structlog.get_logger(__name__)
+RESTART_DELAYS = (1, 2, 5, 10, 30)  # seconds between attempts while the database is away
 
 BLUEPRINTS = {
     "accounts": accounts_jobs,
@@ -27,6 +33,7 @@ BLUEPRINTS = {
     "payments": payments_jobs,
     "delivery": delivery_jobs,
     "tracking": tracking_jobs,
+    "worker": worker_jobs,
 }
 
 
@@ -46,9 +53,26 @@ async def run_worker(
     """Run jobs until stopped (or, with `wait=False`, until the queue is empty).
 
     Jobs share one pool, one Stripe gateway and the settings, given to them in their context.
+    When the database goes away the worker does not die: it logs, waits and starts again,
+    for as long as it takes.
     """
-    pool = await database.create_pool(url, min_size=1, max_size=concurrency + 1)
     settings = settings or Settings.from_env()
+    attempt = 0
+    while True:
+        try:
+            await _run(url, settings, concurrency, wait)
+            return
+        except Exception as error:  # the database went away (or never came): try again
+            if not wait:
+                raise
+            delay = RESTART_DELAYS[min(attempt, len(RESTART_DELAYS) - 1)]
+            log.error("worker_restarting", error=repr(error)[:300], in_seconds=delay)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+
+async def _run(url: str, settings: Settings, concurrency: int, wait: bool) -> None:
+    pool = await database.create_pool(url, min_size=1, max_size=concurrency + 1)
     gateway = StripeLibraryGateway(settings)
     connector = procrastinate.PsycopgConnector(conninfo=database.asyncpg_dsn(url))
     try:
