@@ -35,6 +35,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     stripe_webhook_secret: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     minimum_payout: int = 1_000  # minor units: smaller transfers wait until due payouts add up
+    webhook_allow_local: bool = False  # http and loopback endpoints: development and tests only
+    webhook_timeout_seconds: float = 10.0  # one delivery attempt, connection to answer
+    webhook_concurrency: int = 32  # delivery attempts at once per worker process
+    webhook_retry_schedule: tuple[float, ...] = ()  # seconds between attempts; () = documented
+    event_stream_heartbeat_seconds: float = 15.0  # a comment line on a quiet event stream
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -70,6 +75,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "stripe_webhook_secret": get("STRIPE_WEBHOOK_SECRET"),
             "public_base_url": get("PUBLIC_BASE_URL"),
             "minimum_payout": get("MINIMUM_PAYOUT"),
+            "webhook_allow_local": get("WEBHOOK_ALLOW_LOCAL"),
+            "webhook_timeout_seconds": get("WEBHOOK_TIMEOUT_SECONDS"),
+            "webhook_concurrency": get("WEBHOOK_CONCURRENCY"),
+            "webhook_retry_schedule": csv("WEBHOOK_RETRY_SCHEDULE"),
+            "event_stream_heartbeat_seconds": get("EVENT_STREAM_HEARTBEAT_SECONDS"),
         }
         values = {k: v for k, v in raw.items() if v is not None}
         settings = msgspec.convert(values, cls, strict=False, dec_hook=_decode)

@@ -18,6 +18,8 @@ from services.payments.jobs import blueprint as payments_jobs
 from services.planning.jobs import blueprint as planning_jobs
 from services.settings import Settings
 from services.tracking.jobs import blueprint as tracking_jobs
+from services.webhooks.jobs import blueprint as webhooks_jobs
+from services.webhooks.pump import Pump
 
 BLUEPRINTS = {
     "accounts": accounts_jobs,
@@ -27,6 +29,7 @@ BLUEPRINTS = {
     "payments": payments_jobs,
     "delivery": delivery_jobs,
     "tracking": tracking_jobs,
+    "webhooks": webhooks_jobs,
 }
 
 
@@ -46,20 +49,40 @@ async def run_worker(
     """Run jobs until stopped (or, with `wait=False`, until the queue is empty).
 
     Jobs share one pool, one Stripe gateway and the settings, given to them in their context.
+    Beside them the webhook pump delivers events: in the background while waiting, or once
+    everything due is sent when not.
     """
-    pool = await database.create_pool(url, min_size=1, max_size=concurrency + 1)
+    pool = await database.create_pool(url, min_size=1, max_size=concurrency + 4)
     settings = settings or Settings.from_env()
     gateway = StripeLibraryGateway(settings)
     connector = procrastinate.PsycopgConnector(conninfo=database.asyncpg_dsn(url))
+    pump = Pump(pool, settings, url=url)
     try:
         with task_registry().replace_connector(connector) as app:
             async with app.open_async():
-                await app.run_worker_async(
-                    concurrency=concurrency,
-                    wait=wait,
-                    additional_context={"pool": pool, "gateway": gateway, "settings": settings},
-                    install_signal_handlers=wait,
-                )
+                if wait:
+                    async with pump.running():
+                        await _run_jobs(app, concurrency, wait, pool, gateway, settings)
+                else:
+                    await _run_jobs(app, concurrency, wait, pool, gateway, settings)
+                    await pump.drain()
     finally:
+        await pump.close()
         await gateway.close()
         await pool.close()
+
+
+async def _run_jobs(
+    app: procrastinate.App,
+    concurrency: int,
+    wait: bool,
+    pool: object,
+    gateway: StripeLibraryGateway,
+    settings: Settings,
+) -> None:
+    await app.run_worker_async(
+        concurrency=concurrency,
+        wait=wait,
+        additional_context={"pool": pool, "gateway": gateway, "settings": settings},
+        install_signal_handlers=wait,
+    )
