@@ -16,6 +16,7 @@ from typing import Protocol
 import httpx
 from standardwebhooks import Webhook
 
+from services.errors import Invalid
 from services.webhooks import addresses, rules
 from services.webhooks.rules import Outcome, Target
 
@@ -59,6 +60,9 @@ class HttpSender:
         started = time.monotonic()
         try:
             target = rules.parse_url(url, self._allow_local)
+        except Invalid as invalid:
+            return _outcome(started, None, f"refused: {invalid.errors[0][1]}")
+        try:
             async with asyncio.timeout(self._timeout):
                 address = await addresses.resolve(target, self._allow_local)
                 status = await self._post(target, address, body, headers)
@@ -68,7 +72,7 @@ class HttpSender:
             return _outcome(started, None, f"no answer within {self._timeout:g} s")
         except httpx.HTTPError as error:
             return _outcome(started, None, f"{type(error).__name__}: {error}"[:300])
-        except Exception as error:  # an invalid URL stored before a rule changed, say
+        except Exception as error:  # whatever went wrong, it is this attempt's failure
             return _outcome(started, None, f"{type(error).__name__}: {error}"[:300])
         return _outcome(started, status, None if 200 <= status < 300 else f"HTTP {status}")
 

@@ -15,7 +15,7 @@ ENDPOINT_FIELDS = """
     ep.failing_since, ep.previous_secret_expires_at, ep.created_at, ep.updated_at
 """
 LOCK_MERCHANT_ENDPOINTS = (
-    "SELECT pg_advisory_xact_lock(hashtextextended('webhook_endpoints ' || $1::text, 0))"
+    "SELECT pg_advisory_xact_lock(hashtextextended('webhook_endpoints ' || $1::uuid::text, 0))"
 )
 COUNT_ENDPOINTS = "SELECT count(*) FROM webhook_endpoints WHERE merchant_id = $1"
 INSERT_ENDPOINT = f"""
