@@ -9,6 +9,7 @@ claims skip each other's rows.
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -23,6 +24,7 @@ from services.webhooks.delivery import HttpSender, Sender
 POLL_SECONDS = 1.0
 LEASE_MARGIN = 5.0  # seconds a claim outlives the request timeout
 APPLY_BATCH = 500
+FANOUT_INTERVAL = 0.05  # seconds
 log = structlog.get_logger(__name__)
 
 
@@ -46,6 +48,7 @@ class Pump:
         self._inflight: set[asyncio.Task[None]] = set()
         self._results: asyncio.Queue[Result] = asyncio.Queue()
         self._answered = asyncio.Event()
+        self._fanned_at = 0.0
 
     async def drain(self) -> int:
         """Fan out and send everything due now, waiting for each answer (retries due at
@@ -92,31 +95,40 @@ class Pump:
         while True:
             woken = self._signal.current
             try:
-                busy = await self._round()
+                busy, owed = await self._round()
             except (OSError, asyncpg.PostgresError) as error:
                 log.warning("webhook_round_failed", error=str(error))
-                busy = False
+                busy, owed = False, False
             if busy:
                 continue
-            waits = [asyncio.create_task(woken.wait()), asyncio.create_task(self._answered.wait())]
+            # A fan-out put off by its interval is made once the interval is over.
+            remaining = max(0.0, self._fanned_at + FANOUT_INTERVAL - time.monotonic())
+            timeout = remaining if owed else POLL_SECONDS
+            waits = [asyncio.create_task(self._answered.wait())]
+            if not owed:
+                waits.append(asyncio.create_task(woken.wait()))
             try:
-                await asyncio.wait(waits, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+                await asyncio.wait(waits, timeout=timeout, return_when="FIRST_COMPLETED")
             finally:
                 for task in waits:
                     task.cancel()
             self._answered.clear()
 
-    async def _round(self) -> bool:
-        """One fan-out step and one claim; True when more is known to be waiting."""
+    async def _round(self) -> tuple[bool, bool]:
+        """One fan-out step (at most every FANOUT_INTERVAL) and one claim: whether more is
+        known to be waiting, and whether the fan-out was put off."""
         free = self._concurrency - len(self._inflight)
+        read, owed = 0, True
         async with self._pool.acquire() as conn:
-            read, _ = await fanout.fan_out(conn)
+            if time.monotonic() - self._fanned_at >= FANOUT_INTERVAL:
+                self._fanned_at, owed = time.monotonic(), False
+                read, _ = await fanout.fan_out(conn)
             token, rows = await attempts.claim(conn, free, self._lease) if free else (None, [])
         for row in rows:
             task = asyncio.create_task(self._attempt(row, token))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-        return read == fanout.BATCH or (free > 0 and len(rows) == free)
+        return read == fanout.BATCH or (free > 0 and len(rows) == free), owed
 
     async def _attempt(self, row: asyncpg.Record, token: object) -> None:
         result = await attempts.attempt(self._sender, row, token)  # type: ignore[arg-type]
