@@ -274,6 +274,17 @@ class DealStatusChanged(_DealSidesEvent, tag="deal.status_changed", frozen=True)
     status: DealStatus
 
 
+class WebhookEndpointDisabled(_Event, tag="webhook_endpoint.disabled", frozen=True):
+    """A webhook endpoint stopped receiving events: it answered 410 Gone (`gone`), or every
+    delivery to it failed for five days (`failing`). Its owner re-enables it when fixed."""
+
+    endpoint_id: UUID
+    merchant_id: UUID
+    url: str
+    reason: str
+    failing_since: datetime | None
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -305,4 +316,5 @@ EventPayload = (
     | ConversionReviewed
     | ConversionPaid
     | DealStatusChanged
+    | WebhookEndpointDisabled
 )

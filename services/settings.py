@@ -39,6 +39,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     stripe_connect_timeout_seconds: float = 2.0
     stripe_max_retries: int = 2  # a lost connection is retried with the same idempotency key
     db_acquire_timeout_seconds: float = 5.0  # waiting for a pooled connection, then 503
+    webhook_allow_local: bool = False  # http and loopback endpoints: development and tests only
+    webhook_timeout_seconds: float = 10.0  # one delivery attempt, connection to answer
+    webhook_concurrency: int = 32  # delivery attempts at once per worker process
+    webhook_retry_schedule: tuple[float, ...] = ()  # seconds between attempts; () = documented
+    event_stream_heartbeat_seconds: float = 15.0  # a comment line on a quiet event stream
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -78,6 +83,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "stripe_connect_timeout_seconds": get("STRIPE_CONNECT_TIMEOUT_SECONDS"),
             "stripe_max_retries": get("STRIPE_MAX_RETRIES"),
             "db_acquire_timeout_seconds": get("DB_ACQUIRE_TIMEOUT_SECONDS"),
+            "webhook_allow_local": get("WEBHOOK_ALLOW_LOCAL"),
+            "webhook_timeout_seconds": get("WEBHOOK_TIMEOUT_SECONDS"),
+            "webhook_concurrency": get("WEBHOOK_CONCURRENCY"),
+            "webhook_retry_schedule": csv("WEBHOOK_RETRY_SCHEDULE"),
+            "event_stream_heartbeat_seconds": get("EVENT_STREAM_HEARTBEAT_SECONDS"),
         }
         values = {k: v for k, v in raw.items() if v is not None}
         settings = msgspec.convert(values, cls, strict=False, dec_hook=_decode)

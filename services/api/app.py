@@ -9,6 +9,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
 
 from services import database
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
@@ -17,11 +18,14 @@ from services.api.health import HealthController
 from services.api.middleware import refuse_nul, request_context_middleware
 from services.api.openapi import docs_assets_router, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
+from services.api.webhooks_doc import webhooks_section, webhooks_tag
 from services.briefs.routes import ROUTES as BRIEF_ROUTES
 from services.catalog.routes import ROUTES as CATALOG_ROUTES
 from services.deals.routes import ROUTES as DEAL_ROUTES
 from services.delivery.routes import ROUTES as DELIVERY_ROUTES
 from services.disputes.routes import ROUTES as DISPUTE_ROUTES
+from services.feed.listener import EventSignal
+from services.feed.routes import ROUTES as EVENT_ROUTES
 from services.logs import configure_logging
 from services.negotiation.routes import ROUTES as NEGOTIATION_ROUTES
 from services.payments.gateway import StripeGateway, StripeLibraryGateway
@@ -40,6 +44,7 @@ from services.web import (
     provide_pool,
     provide_settings,
 )
+from services.webhooks.routes import ROUTES as WEBHOOK_ROUTES
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -55,9 +60,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.gateway = StripeLibraryGateway(settings)
         app.state.clicks = ClickRecorder(app.state.pool)
         app.state.clicks.start()
+        app.state.event_signal = EventSignal(url)
+        await app.state.event_signal.start()
         try:
             yield
         finally:
+            await app.state.event_signal.stop()
             await app.state.clicks.stop()
             await app.state.gateway.close()
             await app.state.pool.close()
@@ -78,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *CONVERSION_ROUTES,
             *REPORT_ROUTES,
             *REDIRECT_ROUTES,
+            *WEBHOOK_ROUTES,
+            *EVENT_ROUTES,
         ],
         before_request=refuse_nul,
         middleware=[
@@ -98,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         state=_initial_state(settings),
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=openapi_config(version("kolmarket")),
+        openapi_config=_openapi_config(),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
         if settings.cors_origins
         else None,
@@ -108,6 +118,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Wrapped around the whole handler, so unknown routes are logged and carry an id too.
     app.asgi_handler = request_context_middleware(app.asgi_handler)
     return app
+
+
+def _openapi_config() -> OpenAPIConfig:
+    """The document's configuration, with the `webhooks` section partners implement."""
+    config = openapi_config(version("kolmarket"))
+    config.webhooks = webhooks_section()
+    config.tags = [*(config.tags or []), webhooks_tag()]
+    return config
 
 
 def provide_gateway(state: State) -> StripeGateway:

@@ -20,6 +20,8 @@ from services.payments.jobs import blueprint as payments_jobs
 from services.planning.jobs import blueprint as planning_jobs
 from services.settings import Settings
 from services.tracking.jobs import blueprint as tracking_jobs
+from services.webhooks.jobs import blueprint as webhooks_jobs
+from services.webhooks.pump import Pump
 from services.worker.jobs import blueprint as worker_jobs
 
 log = structlog.get_logger(__name__)
@@ -33,6 +35,7 @@ BLUEPRINTS = {
     "payments": payments_jobs,
     "delivery": delivery_jobs,
     "tracking": tracking_jobs,
+    "webhooks": webhooks_jobs,
     "worker": worker_jobs,
 }
 
@@ -53,8 +56,9 @@ async def run_worker(
     """Run jobs until stopped (or, with `wait=False`, until the queue is empty).
 
     Jobs share one pool, one Stripe gateway and the settings, given to them in their context.
-    When the database goes away the worker does not die: it logs, waits and starts again,
-    for as long as it takes.
+    Beside them the webhook pump delivers events: in the background while waiting, or once
+    everything due is sent when not. When the database goes away the worker does not die: it
+    logs, waits and starts again, for as long as it takes.
     """
     settings = settings or Settings.from_env()
     attempt = 0
@@ -72,18 +76,36 @@ async def run_worker(
 
 
 async def _run(url: str, settings: Settings, concurrency: int, wait: bool) -> None:
-    pool = await database.create_pool(url, min_size=1, max_size=concurrency + 1)
+    pool = await database.create_pool(url, min_size=1, max_size=concurrency + 4)
     gateway = StripeLibraryGateway(settings)
     connector = procrastinate.PsycopgConnector(conninfo=database.asyncpg_dsn(url))
+    pump = Pump(pool, settings, url=url)
     try:
         with task_registry().replace_connector(connector) as app:
             async with app.open_async():
-                await app.run_worker_async(
-                    concurrency=concurrency,
-                    wait=wait,
-                    additional_context={"pool": pool, "gateway": gateway, "settings": settings},
-                    install_signal_handlers=wait,
-                )
+                if wait:
+                    async with pump.running():
+                        await _run_jobs(app, concurrency, wait, pool, gateway, settings)
+                else:
+                    await _run_jobs(app, concurrency, wait, pool, gateway, settings)
+                    await pump.drain()
     finally:
+        await pump.close()
         await gateway.close()
         await pool.close()
+
+
+async def _run_jobs(
+    app: procrastinate.App,
+    concurrency: int,
+    wait: bool,
+    pool: object,
+    gateway: StripeLibraryGateway,
+    settings: Settings,
+) -> None:
+    await app.run_worker_async(
+        concurrency=concurrency,
+        wait=wait,
+        additional_context={"pool": pool, "gateway": gateway, "settings": settings},
+        install_signal_handlers=wait,
+    )

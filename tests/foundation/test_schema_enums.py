@@ -27,6 +27,7 @@ from contracts.payments import (
 )
 from contracts.plans import PlanKind, PlanState
 from contracts.tracking import ConversionStatus
+from contracts.webhooks import DeliveryStatus, DisabledReason
 
 ENUM_OF: dict[tuple[str, str], type[enum.StrEnum]] = {
     ("briefs", "status"): BriefStatus,
@@ -59,6 +60,8 @@ ENUM_OF: dict[tuple[str, str], type[enum.StrEnum]] = {
     ("member_invitations", "role"): MemberRole,
     ("kol_accounts", "platform"): Platform,
     ("kol_accounts", "tier"): Tier,
+    ("webhook_deliveries", "status"): DeliveryStatus,
+    ("webhook_endpoints", "disabled_reason"): DisabledReason,
 }
 # Value lists with no enum in the contracts: the values are read back as plain strings.
 WITHOUT_ENUM: dict[tuple[str, str], frozenset[str]] = {
