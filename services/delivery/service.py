@@ -15,7 +15,6 @@ import structlog
 
 from contracts.deals import DealStatus, DealTerms
 from contracts.delivery import (
-    Metrics,
     ReviewDecision,
     ReviewIn,
     SubmissionIn,
@@ -45,22 +44,7 @@ def _now() -> datetime:
 
 
 def submission_out(row: asyncpg.Record) -> SubmissionOut:
-    metrics = row["metrics"]
-    return SubmissionOut(
-        id=row["id"],
-        deal_id=row["deal_id"],
-        deliverable=row["deliverable"],
-        platform=row["platform"],
-        url=row["url"],
-        posted_at=row["posted_at"],
-        metrics=msgspec.convert(metrics, Metrics) if metrics is not None else None,
-        status=SubmissionStatus(row["status"]),
-        review_due_at=row["review_due_at"],
-        reason=row["reason"],
-        reviewed_at=row["reviewed_at"],
-        auto_approved=row["auto_approved"],
-        created_at=row["created_at"],
-    )
+    return msgspec.convert(dict(row), SubmissionOut)
 
 
 def _terms(deal: asyncpg.Record) -> DealTerms:

@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 import stripe
 import structlog
 
@@ -251,17 +252,7 @@ async def settlements(conn: asyncpg.Connection, merchant_id: UUID) -> Settlement
 
 
 def _settlement_out(row: asyncpg.Record) -> SettlementOut:
-    return SettlementOut(
-        id=row["id"],
-        currency=row["currency"],
-        amount=row["amount"],
-        status=row["status"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        payment_intent_id=row["payment_intent_id"],
-        paid_at=row["paid_at"],
-        created_at=row["created_at"],
-    )
+    return msgspec.convert(dict(row), SettlementOut)
 
 
 APPLIERS: dict[Kind, operations.Applier] = {

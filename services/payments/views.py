@@ -13,7 +13,6 @@ from contracts.payments import (
     FundingStatus,
     PaymentOperationOut,
     PayoutOut,
-    PayoutStatus,
     RefundOut,
 )
 from services.payments import rules
@@ -21,44 +20,16 @@ from services.payments.operations import Operation
 
 
 def funding_out(row: asyncpg.Record, client_secret: str | None) -> FundingOut:
-    return FundingOut(
-        deal_id=row["deal_id"],
-        payment_intent_id=row["payment_intent_id"],
-        client_secret=client_secret,
-        amount=row["amount"],
-        currency=row["currency"],
-        status=FundingStatus(row["status"]),
-    )
+    return msgspec.convert({**row, "client_secret": client_secret}, FundingOut)
 
 
 def payout_out(row: asyncpg.Record, now: datetime | None = None) -> PayoutOut:
-    now = now or datetime.now(UTC)
-    return PayoutOut(
-        id=row["id"],
-        deal_id=row["deal_id"],
-        kol_id=row["kol_id"],
-        amount=row["amount"],
-        currency=row["currency"],
-        status=PayoutStatus(row["status"]),
-        due_at=row["due_at"],
-        overdue=rules.is_overdue(row["status"], row["due_at"], now),
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        transfer_id=row["transfer_id"],
-        paid_at=row["paid_at"],
-    )
+    overdue = rules.is_overdue(row["status"], row["due_at"], now or datetime.now(UTC))
+    return msgspec.convert({**row, "overdue": overdue}, PayoutOut)
 
 
 def refund_out(row: asyncpg.Record, currency: str) -> RefundOut:
-    return RefundOut(
-        id=row["id"],
-        deal_id=row["deal_id"],
-        amount=row["amount"],
-        currency=currency,
-        reason=row["reason"],
-        stripe_refund_id=row["stripe_refund_id"],
-        created_at=row["created_at"],
-    )
+    return msgspec.convert({**row, "currency": currency}, RefundOut)
 
 
 def _total(entries: list[EntryOut], kind: EntryKind) -> int:

@@ -49,26 +49,8 @@ def _now() -> datetime:
 
 
 def conversion_out(row: asyncpg.Record | dict[str, Any]) -> ConversionOut:
-    return ConversionOut(
-        id=row["id"],
-        order_id=row["order_id"],
-        deal_id=row["deal_id"],
-        click_id=row["click_id"],
-        tracking_code=row["tracking_code"],
-        amount=row["amount"],
-        currency=row["currency"],
-        occurred_at=row["occurred_at"],
-        status=ConversionStatus(row["status"]),
-        reasons=[Reason(r) for r in row["reasons"]],
-        commission=row["commission"],
-        platform_cut=row["platform_cut"],
-        kol_share=rules.kol_share(row["commission"], row["platform_cut"]),
-        hold_until=row["hold_until"],
-        received_at=row["received_at"],
-        decided_at=row["decided_at"],
-        reversal_reason=row["reversal_reason"],
-        review_note=row["review_note"],
-    )
+    share = rules.kol_share(row["commission"], row["platform_cut"])
+    return msgspec.convert({**row, "kol_share": share}, ConversionOut)
 
 
 def _result(index: int, row: asyncpg.Record | dict[str, Any], duplicate: bool) -> ConversionResult:
