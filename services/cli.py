@@ -65,6 +65,7 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_migra
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        server_header=False,
     )
 
 

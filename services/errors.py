@@ -33,6 +33,14 @@ class Invalid(DomainError):
         return {"errors": [{"field": f, "message": m} for f, m in self.errors]}
 
 
+class Malformed(DomainError):
+    """A request the API cannot read at all (not JSON, not UTF-8, nested too deeply)."""
+
+    status = 400
+    title = "Malformed request"
+    type_slug = "malformed-request"
+
+
 class Unauthorized(DomainError):
     status = 401
     title = "Not authenticated"

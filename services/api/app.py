@@ -15,7 +15,7 @@ from services import database
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from services.api.auth import CallerAuthMiddleware, FixedWindowLimiter
 from services.api.health import HealthController
-from services.api.middleware import refuse_nul, request_context_middleware
+from services.api.middleware import check_body, options_answering, request_context_middleware
 from services.api.openapi import docs_assets_router, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.webhooks_doc import webhooks_section, webhooks_tag
@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *WEBHOOK_ROUTES,
             *EVENT_ROUTES,
         ],
-        before_request=refuse_nul,
+        before_request=check_body,
         middleware=[
             DefineMiddleware(
                 CallerAuthMiddleware,
@@ -116,7 +116,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     # Wrapped around the whole handler, so unknown routes are logged and carry an id too.
-    app.asgi_handler = request_context_middleware(app.asgi_handler)
+    app.asgi_handler = request_context_middleware(
+        options_answering(app.asgi_handler, list(app.routes))
+    )
     return app
 
 

@@ -11,7 +11,7 @@ import structlog
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.errors import Invalid
+from services.errors import Invalid, Malformed
 
 log = structlog.get_logger("kolmarket.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -27,6 +27,27 @@ def _incoming_id(scope: Scope) -> str:
             if _VALID_ID.match(text):
                 return text
     return uuid.uuid4().hex
+
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+# Answers that carry credentials are never kept by a browser or a proxy.
+NO_STORE_PREFIXES = ("/v1/auth/", "/v1/api-keys", "/v1/webhook-endpoints")
+
+
+def _security_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """Headers every answer carries; HSTS only when the client came over https (directly,
+    or through a trusted proxy that said so)."""
+    headers = list(SECURITY_HEADERS)
+    if scope.get("scheme") == "https":
+        headers.append(HSTS)
+    if scope["path"].startswith(NO_STORE_PREFIXES) and scope["method"] != "GET":
+        headers.append((b"cache-control", b"no-store"))
+    return headers
 
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
@@ -45,6 +66,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
                 status["code"] = message["status"]
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(_security_headers(scope))
                 message = {**message, "headers": headers}  # type: ignore[assignment]
             await send(message)
 
@@ -64,27 +86,85 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def options_answering(app: ASGIApp, routes: list[Any]) -> ASGIApp:
+    """Answer `OPTIONS` for every path with the methods it allows (`Allow`), without
+    authentication; a CORS preflight (with `Access-Control-Request-Method`) goes on to the
+    CORS middleware instead."""
+    table = sorted(
+        (
+            (path.count("{"), re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "/?$"),
+             ", ".join(sorted(methods)))
+            for path, methods in ((r.path, getattr(r, "methods", None)) for r in routes)
+            if methods
+        ),
+        key=lambda entry: entry[0],
+    )  # fmt: skip
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "OPTIONS" or _preflight(scope):
+            await app(scope, receive, send)
+            return
+        allowed = next((m for _, pattern, m in table if pattern.match(scope["path"])), None)
+        if allowed is None:
+            await app(scope, receive, send)
+            return
+        headers = [(b"allow", allowed.encode()), (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return answer
+
+
+def _preflight(scope: Scope) -> bool:
+    return any(name == b"access-control-request-method" for name, _ in scope["headers"])
+
+
 NUL_ESCAPE = b"\\u0000"
+_BODY_TYPES: dict[Any, Any] = {}  # each handler's body type, looked up once
 
 
-async def refuse_nul(request: Request[Any, Any, Any]) -> None:
-    """PostgreSQL text cannot hold the NUL character: a request carrying one in its path, query
-    or JSON body is refused with the field named, before it reaches a use case."""
+def _body_type(handler: Any) -> Any:
+    if handler not in _BODY_TYPES:
+        data = handler.parsed_fn_signature.parameters.get("data")
+        _BODY_TYPES[handler] = data.annotation if data is not None else None
+    return _BODY_TYPES[handler]
+
+
+async def check_body(request: Request[Any, Any, Any]) -> None:
+    """Refuse, before any use case, what the database cannot store or the contract does not
+    say: a NUL character in the path, query or body (PostgreSQL text cannot hold it), a body
+    that is not UTF-8 JSON or nests too deeply (400), and a body whose values do not have
+    the contract's types exactly (422 naming the field: a string is never taken for a
+    number or a boolean)."""
     if "\x00" in request.scope["path"]:
         raise Invalid("path", "the path must not contain the NUL character")
     if b"%00" in request.scope.get("query_string", b""):
         for name, value in request.query_params.multi_items():
             if "\x00" in value:
                 raise Invalid(name, "must not contain the NUL character")
-    if request.method in ("POST", "PUT", "PATCH"):
-        body = await request.body()
-        if NUL_ESCAPE in body:
-            try:
-                field = _nul_field(msgspec.json.decode(body), "")
-            except msgspec.DecodeError:
-                return  # malformed JSON is answered by the body's own decoding
-            if field is not None:
-                raise Invalid(field, "must not contain the NUL character (\\u0000)")
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    body = await request.body()
+    body_type = _body_type(request.route_handler)
+    if not body or body_type is None or "json" not in request.headers.get("content-type", "json"):
+        return
+    try:
+        if NUL_ESCAPE in body and (field := _nul_field(msgspec.json.decode(body), "")):
+            raise Invalid(field, "must not contain the NUL character (\\u0000)")
+        msgspec.json.decode(body, type=body_type, strict=True)
+    except msgspec.ValidationError as error:
+        raise _invalid(str(error)) from None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as error:
+        reason = "nests too deeply" if isinstance(error, RecursionError) else "is not valid JSON"
+        raise Malformed(f"the request body {reason}") from None
+
+
+def _invalid(message: str) -> Invalid:
+    """A msgspec message (`Expected `int`, got `str` - at `$.items[0].amount``) as the
+    field it names and what is wrong with it."""
+    text, _, where = message.partition(" - at ")
+    found = re.search(r"`\$\.?([^`]*)`$", where)
+    return Invalid((found.group(1) if found else "") or "body", text)
 
 
 def _nul_field(value: Any, at: str) -> str | None:
