@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from contracts.accounts import AccountRole
 from contracts.deals import DealStatus
 from contracts.offers import OfferOrigin, Side
 
@@ -274,6 +275,36 @@ class DealStatusChanged(_DealSidesEvent, tag="deal.status_changed", frozen=True)
     status: DealStatus
 
 
+class AccountDisabled(_Event, tag="account.disabled", frozen=True):
+    """An operator disabled the account: it cannot log in, its access tokens stop working on
+    their next request and its refresh tokens were revoked."""
+
+    user_id: UUID
+    role: AccountRole
+    disabled_at: datetime
+
+
+class AccountEnabled(_Event, tag="account.enabled", frozen=True):
+    """An operator enabled the account again; it logs in anew."""
+
+    user_id: UUID
+    role: AccountRole
+
+
+class MerchantDisabled(_Event, tag="merchant.disabled", frozen=True):
+    """An operator disabled the merchant: its members cannot log in or act, and its API keys
+    stop working on their next request."""
+
+    merchant_id: UUID
+    disabled_at: datetime
+
+
+class MerchantEnabled(_Event, tag="merchant.enabled", frozen=True):
+    """An operator enabled the merchant again: its members log in anew and its keys work."""
+
+    merchant_id: UUID
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -305,4 +336,8 @@ EventPayload = (
     | ConversionReviewed
     | ConversionPaid
     | DealStatusChanged
+    | AccountDisabled
+    | AccountEnabled
+    | MerchantDisabled
+    | MerchantEnabled
 )

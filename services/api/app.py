@@ -9,9 +9,11 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from services import database
+from services import addresses, database
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from services.accounts.standing import StandingCache
 from services.api.auth import CallerAuthMiddleware, FixedWindowLimiter
 from services.api.health import HealthController
 from services.api.middleware import refuse_nul, request_context_middleware
@@ -55,9 +57,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.gateway = StripeLibraryGateway(settings)
         app.state.clicks = ClickRecorder(app.state.pool)
         app.state.clicks.start()
+        await app.state.standing.start(url)
         try:
             yield
         finally:
+            await app.state.standing.stop()
             await app.state.clicks.stop()
             await app.state.gateway.close()
             await app.state.pool.close()
@@ -107,6 +111,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Wrapped around the whole handler, so unknown routes are logged and carry an id too.
     app.asgi_handler = request_context_middleware(app.asgi_handler)
+    if settings.trusted_proxies:
+        # Whatever server runs the app: only these peers may name the client and scheme.
+        app.asgi_handler = ProxyHeadersMiddleware(  # type: ignore[assignment]
+            app.asgi_handler,  # type: ignore[arg-type]
+            trusted_hosts=list(settings.trusted_proxies),
+        )
     return app
 
 
@@ -124,5 +134,7 @@ def _initial_state(settings: Settings) -> State:
             "click_limiter": FixedWindowLimiter(settings.click_limit_per_minute),
             "tracking_links": LinkCache(),
             "visitor_key": rules_clicks.visitor_key(settings.jwt_secret),
+            "address_key": addresses.key(settings.jwt_secret, "address"),
+            "standing": StandingCache(acquire_timeout=settings.db_acquire_timeout_seconds),
         }
     )
