@@ -50,7 +50,13 @@ def upgrade() -> None:
     op.execute(NOTIFY_STANDING)
     for name, definition in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {definition}")
+    _api_keys()
+    _sessions()
+    _login_limits()
+    _audit_log()
 
+
+def _api_keys() -> None:
     op.execute("ALTER TABLE api_keys ADD COLUMN expires_at timestamptz")
     op.execute("ALTER TABLE api_keys ADD COLUMN confirmed_by uuid REFERENCES users (id)")
     op.execute("ALTER TABLE api_keys ADD COLUMN confirmed_at timestamptz")
@@ -59,6 +65,8 @@ def upgrade() -> None:
         "CHECK (expires_at IS NULL OR expires_at > created_at)"
     )
 
+
+def _sessions() -> None:
     op.execute("ALTER TABLE refresh_tokens ADD COLUMN authenticated_at timestamptz")
     # A family starts at a login: its first token's creation is when the password was checked.
     op.execute("""
@@ -73,6 +81,8 @@ def upgrade() -> None:
         "WHERE revoked_at IS NULL"
     )
 
+
+def _login_limits() -> None:
     op.execute("""
         CREATE TABLE login_addresses (
             user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -91,6 +101,9 @@ def upgrade() -> None:
         )
     """)
 
+
+def _audit_log() -> None:
+    """Raw addresses are dropped, in the audit log and in the counters keyed by them."""
     op.execute("ALTER TABLE audit_log DROP COLUMN ip")
     op.execute(
         "ALTER TABLE audit_log ADD COLUMN address_hash text CHECK (length(address_hash) <= 64)"

@@ -9,6 +9,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
+from litestar.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services import addresses, database
@@ -110,14 +111,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     # Wrapped around the whole handler, so unknown routes are logged and carry an id too.
-    app.asgi_handler = request_context_middleware(app.asgi_handler)
-    if settings.trusted_proxies:
-        # Whatever server runs the app: only these peers may name the client and scheme.
-        app.asgi_handler = ProxyHeadersMiddleware(  # type: ignore[assignment]
-            app.asgi_handler,  # type: ignore[arg-type]
-            trusted_hosts=list(settings.trusted_proxies),
-        )
+    app.asgi_handler = _behind_proxies(request_context_middleware(app.asgi_handler), settings)
     return app
+
+
+def _behind_proxies(handler: ASGIApp, settings: Settings) -> ASGIApp:
+    """Whatever server runs the app, only the peers in TRUSTED_PROXIES may name the client
+    and the scheme (`X-Forwarded-For`, `X-Forwarded-Proto`); by default no peer may."""
+    if not settings.trusted_proxies:
+        return handler
+    trusted = list(settings.trusted_proxies)
+    return ProxyHeadersMiddleware(handler, trusted_hosts=trusted)  # type: ignore[arg-type]
 
 
 def provide_gateway(state: State) -> StripeGateway:

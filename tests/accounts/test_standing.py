@@ -72,13 +72,21 @@ async def test_a_removed_member_acts_for_the_merchant_no_more(client: Client, db
     assert "member_removed" in {r["action"] for r in actions}
 
 
-async def test_the_last_owner_cannot_be_removed(client: Client) -> None:
+async def test_the_last_owner_and_other_merchants_members_cannot_be_removed(
+    client: Client,
+) -> None:
     owner = await merchant(client)
     response = await client.delete(
         f"/v1/merchant/members/{owner.me['user_id']}", headers=owner.headers
     )
     assert response.status_code == 409
     assert (await client.get("/v1/api-keys", headers=owner.headers)).status_code == 200
+    stranger = await merchant(client)
+    foreign = await client.delete(
+        f"/v1/merchant/members/{stranger.me['user_id']}", headers=owner.headers
+    )
+    assert foreign.status_code == 404
+    assert (await client.get("/v1/api-keys", headers=stranger.headers)).status_code == 200
 
 
 async def test_two_owners_demoting_each_other_at_once_leave_one_owner(
