@@ -44,6 +44,15 @@ class MemberRole(enum.StrEnum):
     MEMBER = "member"
 
 
+class ApiKeyStatus(enum.StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    # The member who answers for the key left the merchant (or was disabled): it works again
+    # once an owner confirms it.
+    SUSPENDED = "suspended"
+
+
 class ApiScope(enum.StrEnum):
     CONVERSIONS_WRITE = "conversions:write"
     DEALS_READ = "deals:read"
@@ -121,6 +130,17 @@ class RoleChangeIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
 class ApiKeyIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=100)]
     scopes: Annotated[list[ApiScope], Meta(min_length=1, max_length=len(ApiScope))]
+    expires_at: (
+        Annotated[
+            datetime,
+            Meta(
+                tz=True,
+                description="when the key stops working: in the future, at most two years "
+                "ahead, with its time zone; without it the key works until revoked",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class ApiKeyOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -128,9 +148,17 @@ class ApiKeyOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     prefix: str
     scopes: list[ApiScope]
+    status: ApiKeyStatus
     created_at: datetime
+    created_by: UUID
+    # The member who created the key no longer belongs to the merchant (or is disabled).
+    creator_removed: bool
+    expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # The owner who confirmed the key after its creator left, and when.
+    confirmed_by: UUID | None = None
+    confirmed_at: datetime | None = None
 
 
 class ApiKeyCreated(msgspec.Struct, kw_only=True):
@@ -140,3 +168,20 @@ class ApiKeyCreated(msgspec.Struct, kw_only=True):
 
 class ApiKeyList(msgspec.Struct, kw_only=True):
     items: list[ApiKeyOut]
+
+
+class AccountStatusOut(msgspec.Struct, kw_only=True):
+    """An account as operators see it; `disabled_at` is null while it is enabled."""
+
+    user_id: UUID
+    email: str
+    role: AccountRole
+    disabled_at: datetime | None
+
+
+class MerchantStatusOut(msgspec.Struct, kw_only=True):
+    """A merchant as operators see it; `disabled_at` is null while it is enabled."""
+
+    merchant_id: UUID
+    name: str
+    disabled_at: datetime | None

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from contracts.accounts import AccountRole
 from contracts.deals import DealStatus
 from contracts.offers import OfferOrigin, Side
 
@@ -285,6 +286,36 @@ class WebhookEndpointDisabled(_Event, tag="webhook_endpoint.disabled", frozen=Tr
     failing_since: datetime | None
 
 
+class AccountDisabled(_Event, tag="account.disabled", frozen=True):
+    """An operator disabled the account: it cannot log in, its access tokens stop working on
+    their next request and its refresh tokens were revoked."""
+
+    user_id: UUID
+    role: AccountRole
+    disabled_at: datetime
+
+
+class AccountEnabled(_Event, tag="account.enabled", frozen=True):
+    """An operator enabled the account again; it logs in anew."""
+
+    user_id: UUID
+    role: AccountRole
+
+
+class MerchantDisabled(_Event, tag="merchant.disabled", frozen=True):
+    """An operator disabled the merchant: its members cannot log in or act, and its API keys
+    stop working on their next request."""
+
+    merchant_id: UUID
+    disabled_at: datetime
+
+
+class MerchantEnabled(_Event, tag="merchant.enabled", frozen=True):
+    """An operator enabled the merchant again: its members log in anew and its keys work."""
+
+    merchant_id: UUID
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -317,4 +348,8 @@ EventPayload = (
     | ConversionPaid
     | DealStatusChanged
     | WebhookEndpointDisabled
+    | AccountDisabled
+    | AccountEnabled
+    | MerchantDisabled
+    | MerchantEnabled
 )

@@ -64,7 +64,9 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_migra
         workers=workers,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # The app itself honours X-Forwarded-For and X-Forwarded-Proto from TRUSTED_PROXIES
+        # only (services/api/app.py); uvicorn's own default would trust any local peer.
+        proxy_headers=False,
         server_header=False,
     )
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 import msgspec
 
+from services.addresses import check_proxies
+
 LogFormat = Literal["auto", "json", "console"]
 
 
@@ -26,7 +28,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     cors_origins: tuple[str, ...] = ()
     login_limit_per_ip: int = 30  # attempts a minute
-    login_limit_per_account: int = 10  # failed attempts in 15 minutes
+    login_limit_per_account: int = 10  # attempts of one account from one address in 15 minutes
+    login_slowdown_after: int = 20  # failures of one account, from anywhere, before delays
+    login_max_delay_seconds: int = 60  # the longest delay between logins from new addresses
+    step_up_max_age_seconds: int = 600  # how recent a login dangerous operations need
+    trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the client
+    audit_retention_days: int = 180
     register_limit_per_ip: int = 20  # registrations an hour
     request_limit_per_minute: int = 1200  # per caller and process
     click_limit_per_minute: int = 120  # tracking-link redirects per client IP and process
@@ -44,6 +51,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     webhook_concurrency: int = 32  # delivery attempts at once per worker process
     webhook_retry_schedule: tuple[float, ...] = ()  # seconds between attempts; () = documented
     event_stream_heartbeat_seconds: float = 15.0  # a comment line on a quiet event stream
+
+    def __post_init__(self) -> None:
+        check_proxies(self.trusted_proxies)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -71,6 +81,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "cors_origins": csv("CORS_ORIGINS"),
             "login_limit_per_ip": get("LOGIN_LIMIT_PER_IP"),
             "login_limit_per_account": get("LOGIN_LIMIT_PER_ACCOUNT"),
+            "login_slowdown_after": get("LOGIN_SLOWDOWN_AFTER"),
+            "login_max_delay_seconds": get("LOGIN_MAX_DELAY_SECONDS"),
+            "step_up_max_age_seconds": get("STEP_UP_MAX_AGE_SECONDS"),
+            "trusted_proxies": csv("TRUSTED_PROXIES"),
+            "audit_retention_days": get("AUDIT_RETENTION_DAYS"),
             "register_limit_per_ip": get("REGISTER_LIMIT_PER_IP"),
             "request_limit_per_minute": get("REQUEST_LIMIT_PER_MINUTE"),
             "click_limit_per_minute": get("CLICK_LIMIT_PER_MINUTE"),

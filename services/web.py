@@ -1,4 +1,5 @@
-"""The HTTP kit of the contexts' controllers: guards, the names dependencies are declared by,
+"""The HTTP kit of the contexts' controllers: guards (who may call, and which operations need
+a recent login), the names dependencies are declared by, the client's address as kept,
 shared query and header parameters, and the documented problem answers.
 
 Controllers (`routes.py` of each context) import from here; use cases never do. The app
@@ -6,7 +7,9 @@ factory (`services.api.app`) registers the providers defined here.
 """
 
 import hashlib
+import time
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
@@ -19,6 +22,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter, SkipValidation
 
 from contracts.errors import Problem
+from services import addresses
 from services.actors import Caller
 from services.errors import Forbidden, Unauthorized
 from services.idempotency import HEADER, IdempotencyKey
@@ -95,8 +99,59 @@ async def provide_idempotency(
     )
 
 
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The keyed hash of the client's address, the only form in which it is kept or counted.
+
+    The address is the peer's, or the one a peer listed in `TRUSTED_PROXIES` names in
+    `X-Forwarded-For` (the app resolves that before any handler runs)."""
+    host = request.client.host if request.client else "unknown"
+    return addresses.keyed_hash(request.app.state.address_key, host)
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """How the caller proved who it is, beside the `Caller` (on `request.auth`)."""
+
+    method: str  # token | api_key
+    auth_time: int | None = None  # when the password behind a token was checked (epoch s)
+
+
+class StepUpRequired(Unauthorized):
+    """The operation needs a login more recent than the token's (RFC 9470's step-up)."""
+
+    title = "Re-authentication required"
+    type_slug = "reauthentication-required"
+
+    def __init__(self, max_age: int) -> None:
+        within = f"{max_age // 60} minutes" if max_age % 60 == 0 else f"{max_age} seconds"
+        super().__init__(
+            f"this operation needs a login within the last {within}: log in again with "
+            "POST /v1/auth/token and repeat it with the new access token",
+            headers={
+                "WWW-Authenticate": (
+                    'Bearer error="insufficient_user_authentication", '
+                    f'error_description="a more recent login is required", max_age="{max_age}"'
+                )
+            },
+        )
+
+
+def require_recent_login(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Refuse with 401 `reauthentication-required` unless the caller's password was checked
+    within `STEP_UP_MAX_AGE_SECONDS`. An API key has no login to be recent: where an operation
+    admits keys (by scope), its scope is the check."""
+    auth = connection.scope.get("auth")
+    if isinstance(auth, Authentication) and auth.method == "api_key":
+        return
+    max_age: int = connection.app.state.settings.step_up_max_age_seconds
+    auth_time = auth.auth_time if isinstance(auth, Authentication) else None
+    if auth_time is None or time.time() - auth_time > max_age:
+        raise StepUpRequired(max_age)
+
+
+def recent_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard for dangerous operations (after the route's `allow` guard)."""
+    require_recent_login(connection)
 
 
 def allow(*kinds: str, scope: str | None = None, owner: bool = False) -> Any:
@@ -115,6 +170,8 @@ def allow(*kinds: str, scope: str | None = None, owner: bool = False) -> Any:
             return
         if caller.kind not in admitted:
             raise Forbidden(f"a {caller.kind} account cannot use this operation")
+        if caller.kind == "merchant" and caller.merchant_id is None:
+            raise Forbidden("this account no longer belongs to a merchant")
         if owner and caller.member_role != "owner":
             raise Forbidden("only a merchant owner can use this operation")
 

@@ -1,12 +1,21 @@
-"""HTTP face of accounts: auth, the caller, merchant members and partner API keys."""
+"""HTTP face of accounts: auth, the caller, merchant members, partner API keys, and operators'
+disabling of accounts and merchants.
 
+Operations that hand out power (owners' role changes, removals and invitations; keys with
+scopes in `rules.STEP_UP_SCOPES`; operators' disabling) need a login within the last minutes
+(`recent_login`). A change of someone's standing is forgotten by this process's cache before
+the answer goes out; the database tells the other processes (`standing`).
+"""
+
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from contracts.accounts import (
+    AccountStatusOut,
     ApiKeyCreated,
     ApiKeyIn,
     ApiKeyList,
@@ -16,14 +25,31 @@ from contracts.accounts import (
     MemberInviteIn,
     MemberList,
     MemberOut,
+    MerchantStatusOut,
     RefreshIn,
     RegisterIn,
     RoleChangeIn,
     TokenIn,
     TokenPair,
 )
-from services.accounts import service
-from services.web import DB, PUBLIC, AppSettings, CurrentCaller, allow, client_ip, problem_responses
+from services.accounts import disabling, keys, members, rules, service
+from services.accounts.standing import StandingCache
+from services.web import (
+    DB,
+    PUBLIC,
+    AppSettings,
+    CurrentCaller,
+    allow,
+    client_address,
+    problem_responses,
+    recent_login,
+    require_recent_login,
+)
+
+
+def _standing(request: Request[Any, Any, Any]) -> StandingCache:
+    cache: StandingCache = request.app.state.standing
+    return cache
 
 
 class AuthController(Controller):
@@ -41,7 +67,7 @@ class AuthController(Controller):
     async def register(
         self, request: Request, data: JSONBody[RegisterIn], db: DB, settings: AppSettings
     ) -> Me:
-        return await service.register(db, data, client_ip(request), settings)
+        return await service.register(db, data, client_address(request), settings)
 
     @post(
         "/token",
@@ -54,7 +80,7 @@ class AuthController(Controller):
     async def token(
         self, request: Request, data: JSONBody[TokenIn], db: DB, settings: AppSettings
     ) -> TokenPair:
-        return await service.login(db, data.email, data.password, client_ip(request), settings)
+        return await service.login(db, data.email, data.password, client_address(request), settings)
 
     @post(
         "/refresh",
@@ -107,33 +133,58 @@ class MembersController(Controller):
         responses=problem_responses(401, 403),
     )
     async def list_members(self, caller: CurrentCaller, db: DB) -> MemberList:
-        return MemberList(items=await service.list_members(db, caller))
+        return MemberList(items=await members.list_members(db, caller))
 
     @post(
         "/invitations",
         operation_id="inviteMember",
         summary="Invite a member; the invitation code is shown once",
+        description="Inviting an owner needs a login within the last 10 minutes.",
         responses=problem_responses(400, 401, 403, 422),
     )
     async def invite(
-        self, caller: CurrentCaller, data: JSONBody[MemberInviteIn], db: DB
+        self, request: Request, caller: CurrentCaller, data: JSONBody[MemberInviteIn], db: DB
     ) -> InvitationOut:
-        return await service.invite_member(db, caller, data)
+        if data.role == "owner":
+            require_recent_login(request)
+        return await members.invite_member(db, caller, data)
 
     @patch(
         "/{user_id:uuid}",
+        guards=[recent_login],
         operation_id="changeMemberRole",
         summary="Make a member an owner or a plain member",
+        description="Needs a login within the last 10 minutes. Takes effect on the member's "
+        "next request.",
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def change_role(
         self,
+        request: Request,
         caller: CurrentCaller,
         user_id: FromPath[UUID],
         data: JSONBody[RoleChangeIn],
         db: DB,
     ) -> MemberOut:
-        return await service.change_member_role(db, caller, user_id, data.role.value)
+        changed = await members.change_member_role(db, caller, user_id, data.role.value)
+        _standing(request).forget(user_id=user_id)
+        return changed
+
+    @delete(
+        "/{user_id:uuid}",
+        guards=[recent_login],
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="removeMember",
+        summary="Remove a member from the merchant; their refresh tokens are revoked",
+        description="Needs a login within the last 10 minutes. Takes effect on the member's "
+        "next request; the API keys they created are suspended until an owner confirms them.",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def remove(
+        self, request: Request, caller: CurrentCaller, user_id: FromPath[UUID], db: DB
+    ) -> None:
+        await members.remove_member(db, caller, user_id)
+        _standing(request).forget(user_id=user_id)
 
 
 class ApiKeysController(Controller):
@@ -146,21 +197,42 @@ class ApiKeysController(Controller):
         "/",
         operation_id="createApiKey",
         summary="Create a partner API key with scopes; its secret is shown only in this answer",
+        description="A key with `conversions:write` or `webhooks:manage` needs a login within "
+        "the last 10 minutes.",
         responses=problem_responses(400, 401, 403, 422),
     )
     async def create(
-        self, caller: CurrentCaller, data: JSONBody[ApiKeyIn], db: DB
+        self, request: Request, caller: CurrentCaller, data: JSONBody[ApiKeyIn], db: DB
     ) -> ApiKeyCreated:
-        return await service.create_api_key(db, caller, data)
+        if rules.needs_step_up(data.scopes):
+            require_recent_login(request)
+        return await keys.create_api_key(db, caller, data)
 
     @get(
         "/",
         operation_id="listApiKeys",
-        summary="The merchant's API keys: prefix, scopes, last use, revocation",
+        summary="The merchant's API keys: prefix, scopes, status, expiry, last use, creator",
         responses=problem_responses(401, 403),
     )
     async def list_keys(self, caller: CurrentCaller, db: DB) -> ApiKeyList:
-        return ApiKeyList(items=await service.list_api_keys(db, caller))
+        return ApiKeyList(items=await keys.list_api_keys(db, caller))
+
+    @post(
+        "/{key_id:uuid}/confirmation",
+        status_code=200,
+        operation_id="confirmApiKey",
+        summary="Answer for a key whose creator left the merchant, so that it works again",
+        description="A key with `conversions:write` or `webhooks:manage` needs a login within "
+        "the last 10 minutes. A key that works already is answered as it is.",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def confirm(
+        self, request: Request, caller: CurrentCaller, key_id: FromPath[UUID], db: DB
+    ) -> ApiKeyOut:
+        key = await keys.get_api_key(db, caller, key_id)
+        if rules.needs_step_up(key.scopes):
+            require_recent_login(request)
+        return await keys.confirm_api_key(db, caller, key_id)
 
     @delete(
         "/{key_id:uuid}",
@@ -170,7 +242,80 @@ class ApiKeysController(Controller):
         responses=problem_responses(401, 403, 404),
     )
     async def revoke(self, caller: CurrentCaller, key_id: FromPath[UUID], db: DB) -> ApiKeyOut:
-        return await service.revoke_api_key(db, caller, key_id)
+        return await keys.revoke_api_key(db, caller, key_id)
 
 
-ROUTES = [AuthController, MeController, MembersController, ApiKeysController]
+class AccountsAdminController(Controller):
+    path = "/v1"
+    tags = ["operators"]
+    security = [{"BearerToken": []}]
+    guards = [allow("operator"), recent_login]
+
+    @post(
+        "/users/{user_id:uuid}/disable",
+        status_code=200,
+        operation_id="disableAccount",
+        summary="Disable an account: no login, refresh tokens revoked, access refused at once",
+        description="Operators only, with a login within the last 10 minutes.",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def disable_account(
+        self, request: Request, caller: CurrentCaller, user_id: FromPath[UUID], db: DB
+    ) -> AccountStatusOut:
+        account = await disabling.disable_account(db, caller, user_id)
+        _standing(request).forget(user_id=user_id)
+        return account
+
+    @post(
+        "/users/{user_id:uuid}/enable",
+        status_code=200,
+        operation_id="enableAccount",
+        summary="Enable a disabled account; it logs in anew",
+        description="Operators only, with a login within the last 10 minutes.",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def enable_account(
+        self, request: Request, caller: CurrentCaller, user_id: FromPath[UUID], db: DB
+    ) -> AccountStatusOut:
+        account = await disabling.enable_account(db, caller, user_id)
+        _standing(request).forget(user_id=user_id)
+        return account
+
+    @post(
+        "/merchants/{merchant_id:uuid}/disable",
+        status_code=200,
+        operation_id="disableMerchant",
+        summary="Disable a merchant: its members and API keys are refused from now on",
+        description="Operators only, with a login within the last 10 minutes.",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def disable_merchant(
+        self, request: Request, caller: CurrentCaller, merchant_id: FromPath[UUID], db: DB
+    ) -> MerchantStatusOut:
+        merchant = await disabling.disable_merchant(db, caller, merchant_id)
+        _standing(request).forget(merchant_id=merchant_id)
+        return merchant
+
+    @post(
+        "/merchants/{merchant_id:uuid}/enable",
+        status_code=200,
+        operation_id="enableMerchant",
+        summary="Enable a disabled merchant; its members log in anew and its keys work",
+        description="Operators only, with a login within the last 10 minutes.",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def enable_merchant(
+        self, request: Request, caller: CurrentCaller, merchant_id: FromPath[UUID], db: DB
+    ) -> MerchantStatusOut:
+        merchant = await disabling.enable_merchant(db, caller, merchant_id)
+        _standing(request).forget(merchant_id=merchant_id)
+        return merchant
+
+
+ROUTES = [
+    AuthController,
+    MeController,
+    MembersController,
+    ApiKeysController,
+    AccountsAdminController,
+]

@@ -1,8 +1,17 @@
-"""Pure rules of accounts: email normalisation and the password policy."""
+"""Pure rules of accounts: email normalisation, the password policy, and API keys' expiry,
+status and which of their scopes need a recent login."""
 
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from contracts.accounts import ApiKeyStatus, ApiScope
 from services.errors import Invalid
 
 MIN_PASSWORD_LENGTH = 10
+MAX_KEY_LIFETIME = timedelta(days=730)
+# Scopes that move money or send the merchant's data elsewhere: a key with one of them is
+# created (or confirmed) only by an owner who entered the password in the last minutes.
+STEP_UP_SCOPES = frozenset({ApiScope.CONVERSIONS_WRITE, ApiScope.WEBHOOKS_MANAGE})
 
 
 def normalise_email(email: str) -> str:
@@ -19,3 +28,27 @@ def check_password(password: str, email: str, field: str = "password") -> None:
         problems.append("must not contain the email's name")
     if problems:
         raise Invalid(field, "password " + " and ".join(problems))
+
+
+def needs_step_up(scopes: Iterable[str]) -> bool:
+    return not STEP_UP_SCOPES.isdisjoint(scopes)
+
+
+def check_key_expiry(expires_at: datetime | None, now: datetime) -> None:
+    if expires_at is None:
+        return
+    if expires_at <= now:
+        raise Invalid("expires_at", "expires_at must be in the future")
+    if expires_at > now + MAX_KEY_LIFETIME:
+        days = MAX_KEY_LIFETIME.days
+        raise Invalid("expires_at", f"expires_at must be at most {days} days ahead")
+
+
+def key_status(*, revoked: bool, expired: bool, unvouched: bool) -> ApiKeyStatus:
+    """Revoked is final; an expired key stays expired; otherwise a key works unless nobody in
+    the merchant answers for it any more."""
+    if revoked:
+        return ApiKeyStatus.REVOKED
+    if expired:
+        return ApiKeyStatus.EXPIRED
+    return ApiKeyStatus.SUSPENDED if unvouched else ApiKeyStatus.ACTIVE

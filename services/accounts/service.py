@@ -1,5 +1,6 @@
-"""Use cases of accounts: register, log in, refresh, log out, members, partner API keys."""
+"""Use cases of sessions: register, log in, refresh, log out, and who the caller is."""
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -8,19 +9,9 @@ import asyncpg
 import msgspec
 import structlog
 
-from contracts.accounts import (
-    ApiKeyCreated,
-    ApiKeyIn,
-    ApiKeyOut,
-    InvitationOut,
-    Me,
-    MemberInviteIn,
-    MemberOut,
-    RegisterIn,
-    TokenPair,
-)
+from contracts.accounts import Me, RegisterIn, TokenPair
 from services import audit
-from services.accounts import credentials, queries
+from services.accounts import credentials, login_limits, queries
 from services.accounts.rules import check_password, normalise_email
 from services.actors import Caller
 from services.catalog import service as catalog
@@ -29,13 +20,14 @@ from services.settings import Settings
 
 log = structlog.get_logger(__name__)
 BAD_LOGIN = "email or password is incorrect"
-FAILURE_WINDOW = 900  # seconds in which an account's failed logins are counted
 
 
-async def register(conn: asyncpg.Connection, data: RegisterIn, ip: str, settings: Settings) -> Me:
+async def register(
+    conn: asyncpg.Connection, data: RegisterIn, address_hash: str, settings: Settings
+) -> Me:
     email = normalise_email(data.email)
     check_password(data.password, email)
-    await _limit(conn, f"register:ip:{ip}", settings.register_limit_per_ip, 3600)
+    await _limit(conn, f"register:ip:{address_hash}", settings.register_limit_per_ip, 3600)
     password_hash = await anyio.to_thread.run_sync(credentials.hash_password, data.password)
     async with conn.transaction():
         user_id = await conn.fetchval(queries.INSERT_USER, email, data.role.value, password_hash)
@@ -45,7 +37,13 @@ async def register(conn: asyncpg.Connection, data: RegisterIn, ip: str, settings
             await catalog.create_profile(conn, user_id, data.display_name or email.split("@")[0])
         else:
             await _join_merchant(conn, user_id, email, data)
-        await audit.record(conn, "account_registered", user_id=user_id, ip=ip, role=data.role)
+        await audit.record(
+            conn,
+            "account_registered",
+            user_id=user_id,
+            address_hash=address_hash,
+            role=data.role,
+        )
     log.info("account_registered", user_id=str(user_id), role=data.role)
     return await me(conn, Caller(kind=data.role.value, user_id=user_id))
 
@@ -81,31 +79,45 @@ async def ensure_operator(conn: asyncpg.Connection, email: str, password: str) -
 
 
 async def login(
-    conn: asyncpg.Connection, email: str, password: str, ip: str, settings: Settings
+    conn: asyncpg.Connection, email: str, password: str, address_hash: str, settings: Settings
 ) -> TokenPair:
+    """Check the password within the login limits (`login_limits`); a disabled account or
+    merchant is refused even with the right password."""
     email = normalise_email(email)
-    await _limit(conn, f"login:ip:{ip}", settings.login_limit_per_ip, 60)
-    account_key = f"login:failed:{email}"
-    failures, retry_after = await queries.peek_rate_limit(conn, account_key, FAILURE_WINDOW)
-    if failures >= settings.login_limit_per_account:
-        raise TooManyRequests(retry_after)
     row = await conn.fetchrow(queries.FIND_LOGIN, email)
+    user_id = row["id"] if row else None
+    attempt = await login_limits.admit(conn, email, user_id, address_hash, settings)
     ok = await anyio.to_thread.run_sync(
         credentials.verify_password, row["password_hash"] if row else None, password
     )
-    if not ok or row is None or row["disabled_at"] is not None:
-        await queries.hit_rate_limit(conn, account_key, FAILURE_WINDOW)
-        await audit.record(conn, "login_failed", user_id=row["id"] if row else None, ip=ip)
+    if not ok or row is None:
+        await login_limits.failed(conn, attempt, settings)
         log.info("login_failed")
         raise Unauthorized(BAD_LOGIN)
+    refusal = _refusal(row)
+    if refusal is not None:
+        await audit.record(conn, "login_refused", user_id=user_id, address_hash=address_hash)
+        log.info("login_refused", user_id=str(user_id))
+        raise Unauthorized(refusal)
     async with conn.transaction():
-        pair = await _issue_pair(conn, row, uuid4(), settings)
-        await audit.record(conn, "login_succeeded", user_id=row["id"], ip=ip)
-    log.info("login_succeeded", user_id=str(row["id"]))
+        await login_limits.succeeded(conn, attempt)
+        pair = await _issue_pair(conn, row, uuid4(), datetime.now(UTC), settings)
+        await audit.record(conn, "login_succeeded", user_id=user_id, address_hash=address_hash)
+    log.info("login_succeeded", user_id=str(user_id))
     return pair
 
 
+def _refusal(row: asyncpg.Record) -> str | None:
+    """Why an account may not have tokens now, if it may not."""
+    if row["disabled_at"] is not None:
+        return "the account is disabled"
+    if row["merchant_disabled_at"] is not None:
+        return "the account's merchant is disabled"
+    return None
+
+
 async def refresh(conn: asyncpg.Connection, token: str, settings: Settings) -> TokenPair:
+    """A new pair for a refresh token, once; the access token keeps the login's `auth_time`."""
     token_hash = credentials.digest(token)
     async with conn.transaction():
         claimed = await conn.fetchrow(queries.CLAIM_REFRESH, token_hash)
@@ -116,8 +128,10 @@ async def refresh(conn: asyncpg.Connection, token: str, settings: Settings) -> T
                 await audit.record(conn, "refresh_reuse_detected", user_id=known["user_id"])
         else:
             row = await conn.fetchrow(queries.FIND_USER, claimed["user_id"])
-            if row is not None and row["disabled_at"] is None:
-                return await _issue_pair(conn, row, claimed["family_id"], settings)
+            if row is not None and _refusal(row) is None:
+                return await _issue_pair(
+                    conn, row, claimed["family_id"], claimed["authenticated_at"], settings
+                )
     raise Unauthorized("the refresh token is invalid, expired or revoked")
 
 
@@ -130,20 +144,23 @@ async def logout(conn: asyncpg.Connection, token: str) -> None:
 
 
 async def _issue_pair(
-    conn: asyncpg.Connection, row: asyncpg.Record, family_id: UUID, settings: Settings
+    conn: asyncpg.Connection,
+    row: asyncpg.Record,
+    family_id: UUID,
+    authenticated_at: datetime,
+    settings: Settings,
 ) -> TokenPair:
+    """An access token and a refresh token of the login's family. The access token names the
+    account and when its password was checked (`auth_time`), nothing more: its merchant,
+    membership and role are read anew on every request (`standing`)."""
     claims = {
         "typ": "access",
         "sub": str(row["id"]),
         "role": row["role"],
-        "mid": str(row["merchant_id"]) if row["merchant_id"] else None,
-        "mrole": row["member_role"],
-        "kid": str(row["kol_id"]) if row["kol_id"] else None,
+        "auth_time": int(authenticated_at.timestamp()),
     }
     access = credentials.issue_access_token(
-        {k: v for k, v in claims.items() if v is not None},
-        settings.jwt_secret,
-        settings.access_token_ttl_seconds,
+        claims, settings.jwt_secret, settings.access_token_ttl_seconds
     )
     refresh_token, refresh_hash = credentials.new_opaque_token()
     await conn.execute(
@@ -152,6 +169,7 @@ async def _issue_pair(
         family_id,
         refresh_hash,
         settings.refresh_token_ttl_seconds,
+        authenticated_at,
     )
     return TokenPair(
         access_token=access,
@@ -180,83 +198,10 @@ async def _limit(conn: asyncpg.Connection, key: str, limit: int, window_seconds:
         raise TooManyRequests(retry_after)
 
 
-async def invite_member(
-    conn: asyncpg.Connection, caller: Caller, data: MemberInviteIn
-) -> InvitationOut:
-    token, token_hash = credentials.new_opaque_token()
-    email = normalise_email(data.email)
-    async with conn.transaction():
-        row = await conn.fetchrow(
-            queries.INSERT_INVITATION,
-            caller.merchant_id,
-            email,
-            data.role.value,
-            token_hash,
-            caller.user_id,
-        )
-        await _record(conn, caller, "member_invited", email, role=data.role)
-    assert row is not None
-    return InvitationOut(
-        id=row["id"], email=email, role=row["role"], token=token, expires_at=row["expires_at"]
-    )
-
-
-async def list_members(conn: asyncpg.Connection, caller: Caller) -> list[MemberOut]:
-    rows = await conn.fetch(queries.LIST_MEMBERS, caller.merchant_id)
-    return [msgspec.convert(dict(r), MemberOut) for r in rows]
-
-
-async def change_member_role(
-    conn: asyncpg.Connection, caller: Caller, user_id: UUID, role: str
-) -> MemberOut:
-    async with conn.transaction():
-        row = await conn.fetchrow(queries.UPDATE_MEMBER_ROLE, caller.merchant_id, user_id, role)
-        if row is None:
-            raise NotFound("member", user_id)
-        if await conn.fetchval(queries.COUNT_OWNERS, caller.merchant_id) == 0:
-            raise Conflict("a merchant must keep at least one owner")
-        await _record(conn, caller, "member_role_changed", str(user_id), role=role)
-    return msgspec.convert(dict(row), MemberOut)
-
-
-async def create_api_key(conn: asyncpg.Connection, caller: Caller, data: ApiKeyIn) -> ApiKeyCreated:
-    prefix, secret, secret_hash = credentials.new_api_key()
-    scopes = sorted({s.value for s in data.scopes})
-    async with conn.transaction():
-        row = await conn.fetchrow(
-            queries.INSERT_API_KEY,
-            caller.merchant_id,
-            data.name,
-            prefix,
-            secret_hash,
-            scopes,
-            caller.user_id,
-        )
-        await _record(conn, caller, "api_key_created", prefix, scopes=scopes)
-    assert row is not None
-    log.info("api_key_created", prefix=prefix, merchant_id=str(caller.merchant_id))
-    return ApiKeyCreated(key=msgspec.convert(dict(row), ApiKeyOut), secret=secret)
-
-
-async def list_api_keys(conn: asyncpg.Connection, caller: Caller) -> list[ApiKeyOut]:
-    rows = await conn.fetch(queries.LIST_API_KEYS, caller.merchant_id)
-    return [msgspec.convert(dict(r), ApiKeyOut) for r in rows]
-
-
-async def revoke_api_key(conn: asyncpg.Connection, caller: Caller, key_id: UUID) -> ApiKeyOut:
-    async with conn.transaction():
-        row = await conn.fetchrow(queries.REVOKE_API_KEY, key_id, caller.merchant_id)
-        if row is None:
-            raise NotFound("api key", key_id)
-        await _record(conn, caller, "api_key_revoked", row["prefix"])
-    log.info("api_key_revoked", prefix=row["prefix"])
-    return msgspec.convert(dict(row), ApiKeyOut)
-
-
-async def _record(
+async def record_change(
     conn: asyncpg.Connection, caller: Caller, action: str, subject: str, **detail: Any
 ) -> None:
-    """Audit an owner's change to the merchant's members or API keys."""
+    """Audit a change to accounts made by `caller` (an owner or an operator)."""
     await audit.record(
         conn,
         action,

@@ -10,9 +10,12 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from services import database
+from services import addresses, database
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from services.accounts.standing import StandingCache
 from services.api.auth import CallerAuthMiddleware, FixedWindowLimiter
 from services.api.health import HealthController
 from services.api.middleware import check_body, options_answering, request_context_middleware
@@ -62,9 +65,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.clicks.start()
         app.state.event_signal = EventSignal(url)
         await app.state.event_signal.start()
+        await app.state.standing.start(url)
         try:
             yield
         finally:
+            await app.state.standing.stop()
             await app.state.event_signal.stop()
             await app.state.clicks.stop()
             await app.state.gateway.close()
@@ -116,8 +121,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     # Wrapped around the whole handler, so unknown routes are logged and carry an id too.
-    app.asgi_handler = request_context_middleware(
-        options_answering(app.asgi_handler, list(app.routes))
+    app.asgi_handler = _behind_proxies(
+        request_context_middleware(options_answering(app.asgi_handler, list(app.routes))),
+        settings,
     )
     return app
 
@@ -128,6 +134,15 @@ def _openapi_config() -> OpenAPIConfig:
     config.webhooks = webhooks_section()
     config.tags = [*(config.tags or []), webhooks_tag()]
     return config
+
+
+def _behind_proxies(handler: ASGIApp, settings: Settings) -> ASGIApp:
+    """Whatever server runs the app, only the peers in TRUSTED_PROXIES may name the client
+    and the scheme (`X-Forwarded-For`, `X-Forwarded-Proto`); by default no peer may."""
+    if not settings.trusted_proxies:
+        return handler
+    trusted = list(settings.trusted_proxies)
+    return ProxyHeadersMiddleware(handler, trusted_hosts=trusted)  # type: ignore[arg-type]
 
 
 def provide_gateway(state: State) -> StripeGateway:
@@ -144,5 +159,7 @@ def _initial_state(settings: Settings) -> State:
             "click_limiter": FixedWindowLimiter(settings.click_limit_per_minute),
             "tracking_links": LinkCache(),
             "visitor_key": rules_clicks.visitor_key(settings.jwt_secret),
+            "address_key": addresses.key(settings.jwt_secret, "address"),
+            "standing": StandingCache(acquire_timeout=settings.db_acquire_timeout_seconds),
         }
     )

@@ -1,7 +1,13 @@
 """Who is calling: a bearer access token (merchant member, KOL, operator) or a partner API key.
 
-The middleware turns credentials into a `Caller` on `request.user`; guards on each route say
-which kinds of caller (and which API key scopes) may use it.
+The middleware turns credentials into a `Caller` on `request.user` (and how they were proven,
+`services.web.Authentication`, on `request.auth`); guards on each route say which kinds of
+caller (and which API key scopes) may use it.
+
+A token only names the account. What the caller may do is its standing now: the account and
+its merchant enabled, its membership and role, read through the per-process cache that
+PostgreSQL empties on every change (`services.accounts.standing`). An API key is read from
+the database on every request, with its expiry, its merchant and the member answering for it.
 """
 
 import time
@@ -12,19 +18,10 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from services.accounts import credentials, queries
+from services.accounts import credentials, keys
 from services.actors import Caller
 from services.errors import TooManyRequests
-
-
-def caller_from_claims(claims: dict[str, Any]) -> Caller:
-    return Caller(
-        kind=claims["role"],
-        user_id=UUID(claims["sub"]),
-        merchant_id=UUID(claims["mid"]) if claims.get("mid") else None,
-        member_role=claims.get("mrole"),
-        kol_id=UUID(claims["kid"]) if claims.get("kid") else None,
-    )
+from services.web import Authentication
 
 
 class FixedWindowLimiter:
@@ -53,27 +50,26 @@ class CallerAuthMiddleware(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         state = connection.app.state
-        caller = await self._caller(connection, state)
+        caller, auth = await self._caller(connection, state)
         state.request_limiter.hit(caller.key)
-        return AuthenticationResult(user=caller, auth=caller.kind)
+        return AuthenticationResult(user=caller, auth=auth)
 
-    async def _caller(self, connection: ASGIConnection[Any, Any, Any, Any], state: Any) -> Caller:
+    async def _caller(
+        self, connection: ASGIConnection[Any, Any, Any, Any], state: Any
+    ) -> tuple[Caller, Authentication]:
         header = connection.headers.get("authorization", "")
         api_key = connection.headers.get("x-api-key")
         if header[:7].lower() == "bearer ":
             claims = credentials.read_access_token(header[7:].strip(), state.settings.jwt_secret)
             if claims is None or claims.get("typ") != "access":
                 raise NotAuthorizedException("the access token is invalid or expired")
-            return caller_from_claims(claims)
-        if api_key:
-            async with state.pool.acquire() as conn:
-                row = await queries.find_api_key(conn, api_key)
-            if row is None:
-                raise NotAuthorizedException("the API key is invalid or revoked")
-            return Caller(
-                kind="partner",
-                merchant_id=row["merchant_id"],
-                api_key_id=row["id"],
-                scopes=frozenset(row["scopes"]),
+            standing = await state.standing.get(state.pool, UUID(claims["sub"]))
+            auth_time = claims.get("auth_time")
+            return standing.admit(), Authentication(
+                "token", auth_time if isinstance(auth_time, int) else None
             )
+        if api_key:
+            timeout = state.settings.db_acquire_timeout_seconds
+            async with state.pool.acquire(timeout=timeout) as conn:
+                return await keys.partner(conn, api_key), Authentication("api_key")
         raise NotAuthorizedException("authentication required: a bearer token or an X-API-Key")

@@ -25,7 +25,16 @@ from contracts.payments import (
 from services.errors import Forbidden
 from services.payments import accounts, commissions, payouts, service, webhooks
 from services.payments.gateway import StripeGateway
-from services.web import DB, PUBLIC, AppSettings, CurrentCaller, Pool, allow, problem_responses
+from services.web import (
+    DB,
+    PUBLIC,
+    AppSettings,
+    CurrentCaller,
+    Pool,
+    allow,
+    problem_responses,
+    recent_login,
+)
 
 # The Stripe gateway of the running app (`app.state.gateway`), by name.
 Gateway = NamedDependency[SkipValidation[StripeGateway]]
@@ -89,6 +98,7 @@ class KolPayoutsController(Controller):
 
     @post(
         "/payout-account",
+        guards=[recent_login],
         status_code=HTTP_200_OK,
         operation_id="openPayoutAccount",
         summary="The KOL's Stripe Express account and, until it is ready, an onboarding link",

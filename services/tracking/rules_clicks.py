@@ -1,18 +1,17 @@
 """Pure rules of clicks on tracking links: which codes can exist, where a click is sent, which
 visitors are robots, and what of a visitor is kept (a keyed hash of the address, never the
-address itself)."""
+address itself; `services.addresses` makes it)."""
 
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
+from services import addresses
+
 CLICK_PARAM = "kmk_click"
 TEXT_LIMIT = 500  # characters kept of a user agent or a referrer
-VISITOR_CHARS = 16  # hex characters of the visitor hash
 
 URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # kept as they are; other non-ASCII or spaces are escaped
 CODE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
@@ -82,13 +81,12 @@ def _ascii_host(netloc: str) -> str:
 
 def visitor_key(secret: str) -> bytes:
     """The key of visitor hashes, derived from the process's signing secret."""
-    return hashlib.sha256(b"kolmarket visitor\x00" + secret.encode()).digest()
+    return addresses.key(secret, "visitor")
 
 
 def visitor(key: bytes, address: str) -> str:
-    """A short keyed SHA-256 of the client address: the same visitor gives the same value,
-    and the address cannot be recovered by hashing every possible one."""
-    return hmac.digest(key, address.encode(), "sha256").hex()[:VISITOR_CHARS]
+    """A short keyed hash of the client address: the same visitor gives the same value."""
+    return addresses.keyed_hash(key, address)
 
 
 def clip(text: str | None) -> str | None:

@@ -165,8 +165,8 @@ async def strict_client(settings, db) -> Client:
     tight = msgspec.structs.replace(
         settings, login_limit_per_ip=3, register_limit_per_ip=2, request_limit_per_minute=4
     )
-    # Counters are shared by every app on this database; start this address afresh.
-    await db.execute("DELETE FROM rate_limits WHERE key LIKE '%:ip:testclient'")
+    # Counters are shared by every app on this database; start the per-address ones afresh.
+    await db.execute("DELETE FROM rate_limits WHERE key LIKE '%:ip:%'")
     async with AsyncTestClient(app=create_app(tight)) as test_client:
         yield test_client
 

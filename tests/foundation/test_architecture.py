@@ -20,7 +20,7 @@ HTTP_FACES = {"routes.py", "redirect.py"}
 OWNERS = {
     "accounts": {
         "users", "merchants", "merchant_members", "member_invitations", "api_keys",
-        "refresh_tokens", "rate_limits",
+        "refresh_tokens", "rate_limits", "login_addresses", "login_throttles",
     },
     "audit": {"audit_log"},
     "events": {"events"},
