@@ -19,10 +19,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter, QueryParameter, SkipValidation
 
 from contracts.errors import Problem
-from services import addresses
+from services import addresses, pagination
 from services.actors import Caller
 from services.errors import Forbidden, Unauthorized
 from services.idempotency import HEADER, IdempotencyKey
@@ -40,7 +41,11 @@ Idempotency = NamedDependency[IdempotencyKey | None]
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
 Cursor = Annotated[
     str | None,
-    QueryParameter(max_length=200, description="`next_cursor` of the previous page"),
+    QueryParameter(
+        pattern=pagination.PATTERN,
+        description="`next_cursor` of the previous page",
+        examples=[Example(value="1764633600000000.0193d0a4c7e07f3a9b2c4d5e6f708192")],
+    ),
 ]
 IdempotencyHeader = Annotated[
     str | None,

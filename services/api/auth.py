@@ -59,6 +59,9 @@ class CallerAuthMiddleware(AbstractAuthenticationMiddleware):
     ) -> tuple[Caller, Authentication]:
         header = connection.headers.get("authorization", "")
         api_key = connection.headers.get("x-api-key")
+        if header and api_key is not None:
+            # Which one would act? Neither: a request names one caller.
+            raise NotAuthorizedException("send either a bearer token or an X-API-Key, not both")
         if header[:7].lower() == "bearer ":
             claims = credentials.read_access_token(header[7:].strip(), state.settings.jwt_secret)
             if claims is None or claims.get("typ") != "access":

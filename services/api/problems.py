@@ -55,11 +55,15 @@ def pricing_error(_: Request[Any, Any, Any], exc: PricingError) -> Response[Any]
     )
 
 
+# Headers are named in problems as clients send them, not by the handler's parameter.
+HEADER_NAMES = {"last_event_id": "Last-Event-ID", "idempotency_key": "Idempotency-Key"}
+
+
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     items = exc.extra if isinstance(exc.extra, list) else []
     errors = [
         {
-            "field": item.get("key") or "body",
+            "field": HEADER_NAMES.get(item.get("key") or "", item.get("key") or "body"),
             "message": item.get("message", ""),
             **({"source": str(item["source"])} if item.get("source") else {}),
         }

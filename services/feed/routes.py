@@ -13,18 +13,22 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from contracts.feed import EventPage, EventQuery
 from services.feed import positions, rules, service
-from services.web import DB, AppSettings, CurrentCaller, Cursor, Limit, allow, problem_responses
+from services.web import DB, AppSettings, CurrentCaller, Limit, allow, problem_responses
 
 TypeFilter = Annotated[
     list[str] | None,
     QueryParameter(name="type", max_items=30, description="only events of these types"),
+]
+FeedCursor = Annotated[
+    str | None,
+    QueryParameter(pattern=positions.PATTERN, description="`next_cursor` of the previous page"),
 ]
 LastEventId = Annotated[
     str | None,
     HeaderParameter(
         name="Last-Event-ID",
         required=False,
-        max_length=100,
+        pattern=positions.PATTERN,
         description="the `id` of the last event received: the stream resumes right after it",
     ),
 ]
@@ -56,7 +60,7 @@ class EventsController(Controller):
         since: Annotated[datetime | None, Parameter(description="created at or after")] = None,
         until: Annotated[datetime | None, Parameter(description="created before")] = None,
         limit: Limit = 50,
-        cursor: Cursor = None,
+        cursor: FeedCursor = None,
     ) -> EventPage:
         rules.check_types(types or [], "type")
         query = EventQuery(types=tuple(types or ()), object_id=object_id, since=since, until=until)
