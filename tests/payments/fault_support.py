@@ -152,7 +152,7 @@ async def released_deal(
     creator: Account,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], asyncpg.Record]:
     """A funded deal delivered in full and approved, its payout due now: the deal, its two
-    approved pieces and the payout."""  # fmt: skip
+    approved pieces and the payout."""
     deal = await funded_deal(client, stripe_api, inbox, owner, creator)
     await set_policy(db, deal["id"], payout_hold_days=0)
     pieces = await delivered(client, owner, creator, deal["id"], posted_at=ago(days=2))
