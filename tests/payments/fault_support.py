@@ -11,12 +11,12 @@ from typing import Any
 import asyncpg
 import stripe
 
-from services.payments import reconcile
+from services.payments import commissions, reconcile
 from services.payments.gateway import StripeGateway
-from tests.helpers import Account, Client
+from tests.helpers import Account, Client, merchant
 from tests.payments.conftest import Inbox
 from tests.payments.delivery_support import ago, delivered, payout_ready_kol, set_policy
-from tests.payments.support import PROBLEM, funded_deal
+from tests.payments.support import PROBLEM, accepted_deal, funded_deal
 from tests.stripe_peer.faults import FaultProxy
 
 # How Stripe fails on one call: its answer is lost after it acted, the connection is closed
@@ -158,6 +158,27 @@ async def released_deal(
     pieces = await delivered(client, owner, creator, deal["id"], posted_at=ago(days=2))
     payout = await payout_of(db, deal["id"])
     return deal, pieces, payout
+
+
+async def commissions_owed(
+    client: Client, db: asyncpg.Connection, peer_url: str, amount: int, cut: int
+) -> asyncpg.Record:
+    """A merchant with a saved card owing one commission on a deal with a payout-ready KOL;
+    returns the deal (id, merchant_id, kol_id, currency)."""
+    owner = await merchant(client)
+    saved = await client.post(
+        "/v1/billing/payment-method", json={"payment_method": "pm_card_visa"},
+        headers=owner.headers,
+    )  # fmt: skip
+    assert saved.status_code == 200, saved.text
+    creator = await ready_kol(client, peer_url)
+    deal_id = uuid.UUID((await accepted_deal(client, owner, creator))["id"])
+    deal = await db.fetchrow(
+        "SELECT id, merchant_id, kol_id, currency FROM deals WHERE id = $1", deal_id
+    )
+    async with db.transaction():
+        await commissions.accrue(db, deal, amount, cut)
+    return deal
 
 
 async def payout_of(db: asyncpg.Connection, deal_id: Any) -> asyncpg.Record:

@@ -7,9 +7,6 @@ reconciliation and the next scheduled run Stripe holds one object per movement, 
 books each once, and the two agree.
 """
 
-import uuid
-from typing import Any
-
 import msgspec
 import pytest
 import stripe
@@ -18,13 +15,14 @@ from services.payments import commissions, payouts
 from services.payments.gateway import StripeLibraryGateway
 from services.settings import Settings
 from services.tracking import commissions as tracking
-from tests.helpers import Client, merchant
+from tests.helpers import Client
 from tests.payments.conftest import Inbox, Sides
 from tests.payments.fault_support import (
     ACTED,
     FAULTS,
     booked,
     books_agree,
+    commissions_owed,
     entries_of,
     failing,
     operation_of,
@@ -37,11 +35,10 @@ from tests.payments.fault_support import (
     takedown,
     transfers,
 )
-from tests.payments.support import accepted_deal, deal_status
+from tests.payments.support import deal_status
 from tests.stripe_peer.faults import FaultProxy
 
 pytestmark = pytest.mark.slow
-DEAL = "SELECT id, merchant_id, kol_id, currency FROM deals WHERE id = $1"
 ACCRUAL = "SELECT id, transfer_id FROM commission_accruals WHERE deal_id = $1"
 SETTLEMENT = "SELECT id, status, payment_intent_id FROM commission_settlements WHERE id = $1"
 
@@ -107,32 +104,15 @@ async def test_with_retries_a_lost_transfer_answer_is_healed_inside_the_call(
     await books_agree(pool, gateway, deal["id"])
 
 
-async def _commissions_owed(
-    client: Client, db, peer_url: str, amount: int, cut: int
-) -> tuple[uuid.UUID, dict[str, Any]]:
-    """A merchant with a saved card owing one commission on a deal with a payout-ready KOL."""
-    owner = await merchant(client)
-    saved = await client.post(
-        "/v1/billing/payment-method", json={"payment_method": "pm_card_visa"},
-        headers=owner.headers,
-    )  # fmt: skip
-    assert saved.status_code == 200, saved.text
-    creator = await ready_kol(client, peer_url)
-    deal = await db.fetchrow(DEAL, uuid.UUID((await accepted_deal(client, owner, creator))["id"]))
-    async with db.transaction():
-        await commissions.accrue(db, deal, amount, cut)
-    return deal["merchant_id"], dict(deal)
-
-
 @pytest.mark.parametrize("fault", FAULTS)
 async def test_a_commission_charge_whose_answer_is_lost_charges_the_merchant_once(
     fault_client: Client, faults: FaultProxy, stripe_api: stripe.StripeClient, peer_url: str,
     db, pool, gateway, faulty_gateway, fault: str,
 ) -> None:  # fmt: skip
-    merchant_id, deal = await _commissions_owed(fault_client, db, peer_url, 3_000, 450)
+    deal = await commissions_owed(fault_client, db, peer_url, 3_000, 450)
 
     with failing(faults, fault, "POST", "/v1/payment_intents"):
-        left = await commissions.settle(pool, faulty_gateway, merchant_id, "USD")
+        left = await commissions.settle(pool, faulty_gateway, deal["merchant_id"], "USD")
 
     assert left is not None
     assert left.status != "paid" and left.payment_intent_id is None
@@ -160,10 +140,10 @@ async def test_a_commission_transfer_whose_answer_is_lost_pays_the_kol_once(
     fault_client: Client, faults: FaultProxy, stripe_api: stripe.StripeClient, peer_url: str,
     db, pool, gateway, faulty_gateway, fault: str,
 ) -> None:  # fmt: skip
-    merchant_id, deal = await _commissions_owed(fault_client, db, peer_url, 2_000, 300)
+    deal = await commissions_owed(fault_client, db, peer_url, 2_000, 300)
 
     with failing(faults, fault, "POST", "/v1/transfers"):
-        settled = await commissions.settle(pool, faulty_gateway, merchant_id, "USD")
+        settled = await commissions.settle(pool, faulty_gateway, deal["merchant_id"], "USD")
 
     assert settled is not None and settled.status == "paid"
     accrual = await db.fetchrow(ACCRUAL, deal["id"])

@@ -18,14 +18,14 @@ import pytest
 import stripe
 
 from services.jobs import defer
-from services.payments import commissions
 from services.settings import Settings
 from services.worker.app import run_worker
-from tests.helpers import Client, merchant
+from tests.helpers import Client
 from tests.payments.conftest import Inbox, Sides
 from tests.payments.fault_support import (
     booked,
     books_agree,
+    commissions_owed,
     entries_of,
     lease_ends,
     operation_of,
@@ -35,7 +35,6 @@ from tests.payments.fault_support import (
     released_deal,
     transfers,
 )
-from tests.payments.support import accepted_deal
 from tests.stripe_peer.faults import FaultProxy
 from tests.support.processes import environment, kolmarket, stop
 
@@ -122,19 +121,7 @@ async def test_a_worker_killed_after_stripe_charged_the_merchant_charges_once(
     db, pool, gateway, database_url: str, faulty_settings: Settings,
     payments_settings: Settings,
 ) -> None:  # fmt: skip
-    owner = await merchant(fault_client)
-    saved = await fault_client.post(
-        "/v1/billing/payment-method", json={"payment_method": "pm_card_visa"},
-        headers=owner.headers,
-    )  # fmt: skip
-    assert saved.status_code == 200, saved.text
-    creator = await ready_kol(fault_client, peer_url)
-    deal = await db.fetchrow(
-        "SELECT id, merchant_id, kol_id, currency FROM deals WHERE id = $1",
-        uuid.UUID((await accepted_deal(fault_client, owner, creator))["id"]),
-    )
-    async with db.transaction():
-        await commissions.accrue(db, deal, 4_000, 600)
+    deal = await commissions_owed(fault_client, db, peer_url, 4_000, 600)
     job_id = await defer(db, "tracking:settle_commissions", {"timestamp": 0})
 
     await _killed_when_stripe_answers(
