@@ -150,6 +150,9 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     asyncpg.AdminShutdownError: database_unavailable,
     asyncpg.CrashShutdownError: database_unavailable,
     asyncpg.InterfaceError: database_unavailable,
+    # A connection the server dropped while a query was being sent on it leaves asyncpg's
+    # protocol in a state it reports as an internal client error.
+    asyncpg.InternalClientError: database_unavailable,
     ConnectionError: database_unavailable,
     OSError: database_unavailable,
     TimeoutError: database_unavailable,

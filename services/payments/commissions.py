@@ -87,12 +87,14 @@ async def settle(
     pool: asyncpg.Pool, gateway: StripeGateway, merchant_id: UUID, currency: str
 ) -> SettlementOut | None:
     """Charge the merchant for accrued commissions (or retry a declined charge), then transfer
-    the KOLs' shares; None when nothing is owed."""
+    the KOLs' shares; None when nothing is owed (the shares of settlements paid before that
+    still wait for their transfer are sent then)."""
     async with pool.acquire() as conn, conn.transaction():
         settlement = await _open_settlement(conn, merchant_id, currency)
-        if settlement is None:
-            return None
-        charge = await _record_charge(conn, settlement)
+        charge = await _record_charge(conn, settlement) if settlement is not None else None
+    if settlement is None:
+        await transfer_shares(pool, gateway, merchant_id)
+        return None
     if charge is not None:
         await operations.execute(pool, gateway, charge.id, apply_charge)
     async with pool.acquire() as conn:

@@ -216,10 +216,16 @@ SETTLEMENTS_OF_MERCHANT = f"""
     SELECT {SETTLEMENT_COLUMNS} FROM commission_settlements s
     WHERE s.merchant_id = $1 ORDER BY s.created_at DESC, s.id LIMIT 200
 """
+# Owing commissions, or a charge to retry, or KOL shares of a paid settlement still to transfer
+# (the charge confirmed by reconciliation, or a transfer refused or not yet possible).
 MERCHANTS_TO_SETTLE = """
     SELECT DISTINCT merchant_id, currency FROM commission_accruals WHERE settlement_id IS NULL
     UNION
     SELECT merchant_id, currency FROM commission_settlements WHERE status <> 'paid'
+    UNION
+    SELECT c.merchant_id, c.currency FROM commission_accruals c
+    JOIN commission_settlements s ON s.id = c.settlement_id AND s.status = 'paid'
+    WHERE c.transfer_id IS NULL AND c.amount > c.platform_cut
     LIMIT $1
 """
 PAYOUT_RESUMED = f"""

@@ -1,5 +1,9 @@
 """Fixtures of the payments tests: one Stripe peer per session, the app pointed at it, and an
-inbox that receives the peer's signed webhook deliveries for the tests to hand to the app."""
+inbox that receives the peer's signed webhook deliveries for the tests to hand to the app.
+
+For the tests of Stripe's failures, a fault proxy stands in front of the peer, and a second
+app and gateways are pointed at it: one try per call (so one fault leaves one outcome unknown)
+and a short read timeout (so a hang ends soon)."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
@@ -13,12 +17,15 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.api.app import create_app
+from services.payments.gateway import StripeLibraryGateway
 from services.settings import Settings
 from tests.helpers import Account, Client, kol, merchant
 from tests.stripe_peer import TEST_API_KEY, WEBHOOK_SECRET, register_webhook, stripe_client
 from tests.stripe_peer import stripe_peer as run_stripe_peer
+from tests.stripe_peer.faults import FaultProxy
 
 DELIVERY_TIMEOUT = 10.0  # seconds
+FAULTY_READ_TIMEOUT = 3.0  # seconds an app behind the fault proxy waits for Stripe's answer
 EVENTS = ["payment_intent.succeeded", "payment_intent.payment_failed", "account.updated"]
 
 
@@ -43,6 +50,56 @@ async def pay_client(payments_settings: Settings) -> AsyncIterator[AsyncTestClie
     app = create_app(payments_settings)
     async with AsyncTestClient(app=app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def gateway(payments_settings: Settings) -> AsyncIterator[StripeLibraryGateway]:
+    """The product's gateway straight to the peer: Stripe when it works."""
+    real = StripeLibraryGateway(payments_settings)
+    yield real
+    await real.close()
+
+
+@pytest.fixture(scope="session")
+def stripe_faults(peer_url: str) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(peer_url)
+    proxy.start()
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def faults(stripe_faults: FaultProxy) -> Iterator[FaultProxy]:
+    """The fault proxy with no rule; whatever a test injects ends with it."""
+    stripe_faults.reset()
+    yield stripe_faults
+    stripe_faults.reset()
+
+
+@pytest.fixture(scope="session")
+def faulty_settings(payments_settings: Settings, stripe_faults: FaultProxy) -> Settings:
+    return msgspec.structs.replace(
+        payments_settings,
+        stripe_api_base=stripe_faults.url,
+        stripe_max_retries=0,
+        stripe_timeout_seconds=FAULTY_READ_TIMEOUT,
+    )
+
+
+@pytest.fixture(scope="session")
+async def fault_client(faulty_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The app, with Stripe behind the fault proxy."""
+    app = create_app(faulty_settings)
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def faulty_gateway(faulty_settings: Settings) -> AsyncIterator[StripeLibraryGateway]:
+    """The product's gateway, as the worker builds it, with Stripe behind the fault proxy."""
+    real = StripeLibraryGateway(faulty_settings)
+    yield real
+    await real.close()
 
 
 @pytest.fixture(scope="session")

