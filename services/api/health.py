@@ -42,7 +42,9 @@ class HealthController(Controller):
             async with state.pool.acquire(timeout=2) as conn:
                 revision = await conn.fetchval(CURRENT_REVISION, timeout=2)
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-            raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
+            raise Unavailable(
+                f"database unavailable: {type(exc).__name__}", headers={"Retry-After": "5"}
+            ) from exc
         if revision != state.schema_head:
             raise Unavailable(f"schema at {revision}, expected {state.schema_head}; run migrations")
         return Response(Health(status="ok", database="ok", schema_revision=revision))

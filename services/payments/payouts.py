@@ -14,6 +14,7 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+import stripe
 import structlog
 
 from contracts.deals import DealStatus
@@ -120,7 +121,10 @@ async def _refresh_readiness(pool: asyncpg.Pool, gateway: StripeGateway, payout_
     async with pool.acquire() as conn:
         account = await conn.fetchrow(queries.ACCOUNT_OF_PAYOUT, payout_id)
     if account is not None and not account["payouts_enabled"]:
-        await accounts.refresh_account(pool, gateway, account["stripe_account_id"])
+        try:
+            await accounts.refresh_account(pool, gateway, account["stripe_account_id"])
+        except stripe.StripeError as error:  # Stripe away: judge by what we knew
+            log.warning("payout_readiness_unknown", payout_id=str(payout_id), error=repr(error))
 
 
 async def _record_due_batch(

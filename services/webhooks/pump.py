@@ -25,6 +25,13 @@ POLL_SECONDS = 1.0
 LEASE_MARGIN = 5.0  # seconds a claim outlives the request timeout
 APPLY_BATCH = 500
 FANOUT_INTERVAL = 0.05  # seconds
+# What a lost or restarting database raises; the pump carries on and tries again.
+DATABASE_AWAY = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
 log = structlog.get_logger(__name__)
 
 
@@ -96,7 +103,12 @@ class Pump:
             woken = self._signal.current
             try:
                 busy, owed = await self._round()
-            except (OSError, asyncpg.PostgresError) as error:
+            except (
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                asyncpg.InternalClientError,
+            ) as error:
                 log.warning("webhook_round_failed", error=str(error))
                 busy, owed = False, False
             if busy:
@@ -149,7 +161,12 @@ class Pump:
         try:
             async with self._pool.acquire() as conn:
                 await attempts.apply(conn, batch, self._schedule)
-        except (OSError, asyncpg.PostgresError) as error:
+        except (
+            OSError,
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,
+        ) as error:
             # The claims' leases end and the deliveries are sent again.
             log.warning("webhook_results_lost", count=len(batch), error=str(error))
         self._answered.set()

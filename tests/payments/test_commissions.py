@@ -2,17 +2,13 @@
 off-session, then each KOL's share is transferred; a decline is recorded, shown and retried."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import stripe
 
 from services.ledger import rules as ledger_rules
 from services.ledger.service import balance
 from services.payments import commissions
-from services.payments.gateway import StripeLibraryGateway
-from services.settings import Settings
 from services.tracking import commissions as tracking
 from tests.helpers import Account, Client, api_key, kol, merchant
 from tests.payments.support import accepted_deal
@@ -20,13 +16,6 @@ from tests.stripe_peer import onboard_account
 
 LINKS = {"return_url": "https://app.kolmarket.test/payouts", "refresh_url": "https://app.test/r"}
 DEAL = "SELECT id, merchant_id, kol_id, currency FROM deals WHERE id = $1"
-
-
-@pytest.fixture
-async def gateway(payments_settings: Settings) -> AsyncIterator[StripeLibraryGateway]:
-    real = StripeLibraryGateway(payments_settings)
-    yield real
-    await real.close()
 
 
 async def _save_card(client: Client, owner: Account, card: str):

@@ -4,7 +4,6 @@ after a failure, never paid twice after a crash)."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,13 +22,6 @@ from tests.stripe_peer import TEST_API_KEY, onboard_account
 
 LINKS = {"return_url": "https://app.kolmarket.test/payouts", "refresh_url": "https://app.test/r"}
 LONG_AGO = timedelta(days=8)
-
-
-@pytest.fixture
-async def gateway(payments_settings: Settings) -> AsyncIterator[StripeLibraryGateway]:
-    real = StripeLibraryGateway(payments_settings)
-    yield real
-    await real.close()
 
 
 async def _payout_ready_kol(client: Client, peer_url: str) -> Account:
