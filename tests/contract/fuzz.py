@@ -1,0 +1,120 @@
+"""The OpenAPI document, proven against the running service: Schemathesis sends what the
+document allows (and what it forbids) to `kolmarket serve`, as each kind of caller, and checks
+every answer against the document.
+
+    .venv/bin/python -m tests.contract.fuzz [--seconds 70]
+
+It builds a database of its own (on `DATABASE_URL`'s server, else an embedded one), loads the
+demo marketplace so operations find objects to act on, starts the local Stripe peer and the
+API with raised rate limits (configuration only), then runs Schemathesis once per identity:
+the demo merchant's owner, a demo KOL, the operator, and a partner API key with every scope.
+It prints each run's case count and exits 1 if any run found a failure.
+"""
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from services.demo import DEMO_PASSWORD, KOL_EMAIL, MERCHANT_EMAIL, OPERATOR_EMAIL, load_demo
+from services.settings import Settings
+from tests.stripe_peer import TEST_API_KEY, WEBHOOK_SECRET, stripe_peer
+from tests.support.database import scratch_database, temporary_server
+from tests.support.processes import environment, serving
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENT = ROOT / "openapi" / "openapi.json"
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_schema_conformance,response_headers_conformance,negative_data_rejection,"
+    "positive_data_acceptance"
+)
+PHASES = "examples,coverage,fuzzing,stateful"
+SCOPES = ["conversions:write", "deals:read", "deals:write", "reports:read", "webhooks:manage"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=70, help="time budget per identity")
+    parser.add_argument("--only", choices=["merchant", "kol", "operator", "partner"])
+    args = parser.parse_args()
+    with _server() as server_url, scratch_database(server_url, "kolmarket_fuzz") as url:
+        load_demo(url)
+        with stripe_peer() as peer_url, serving(_env(url, peer_url)) as (base_url, _):
+            identities = _identities(base_url)
+            failed = []
+            for name, header in identities.items():
+                if args.only in (None, name) and _run(name, header, base_url, args.seconds):
+                    failed.append(name)
+    print(f"contract fuzzing: {'failures as ' + ', '.join(failed) if failed else 'no failure'}")
+    return 1 if failed else 0
+
+
+@contextlib.contextmanager
+def _server() -> Iterator[str]:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    with temporary_server() as url:
+        yield url
+
+
+def _env(url: str, peer_url: str) -> dict[str, str]:
+    settings = Settings(
+        database_url=url,
+        jwt_secret="fuzz-" + "x" * 48,
+        stripe_api_key=TEST_API_KEY,
+        stripe_api_base=peer_url,
+        stripe_webhook_secret=WEBHOOK_SECRET,
+        db_pool_max=20,
+    )
+    return environment(settings, WEBHOOK_ALLOW_LOCAL="true", LOG_LEVEL="ERROR")
+
+
+def _identities(base_url: str) -> dict[str, str]:
+    """One credential header per kind of caller, all made through the API itself."""
+    tokens = {
+        name: _login(base_url, email)
+        for name, email in (
+            ("merchant", MERCHANT_EMAIL), ("kol", KOL_EMAIL), ("operator", OPERATOR_EMAIL),
+        )
+    }  # fmt: skip
+    made = httpx.post(
+        f"{base_url}/v1/api-keys",
+        json={"name": "contract fuzzing", "scopes": SCOPES},
+        headers={"Authorization": f"Bearer {tokens['merchant']}"},
+    )
+    made.raise_for_status()
+    headers = {name: f"Authorization: Bearer {token}" for name, token in tokens.items()}
+    return headers | {"partner": f"X-API-Key: {made.json()['secret']}"}
+
+
+def _login(base_url: str, email: str) -> str:
+    answer = httpx.post(
+        f"{base_url}/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD}
+    )
+    answer.raise_for_status()
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def _run(name: str, header: str, base_url: str, seconds: int) -> bool:
+    """One Schemathesis run as `name`; True when it found a failure."""
+    command = [
+        str(Path(sys.executable).parent / "schemathesis"), "run", str(DOCUMENT),
+        "--url", base_url, "--header", header, "--checks", CHECKS, "--phases", PHASES,
+        "--max-time", str(seconds), "--workers", "2", "--no-color",
+        "--suppress-health-check", "filter_too_much,too_slow",
+    ]  # fmt: skip
+    print(f"== contract fuzzing as {name}", flush=True)
+    return subprocess.run(command, cwd=ROOT, check=False).returncode != 0  # noqa: S603
+
+
+if __name__ == "__main__":
+    sys.exit(main())
