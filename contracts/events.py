@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 
 from contracts.deals import DealStatus
+from contracts.notifications import NotificationKind
 from contracts.offers import OfferOrigin, Side
 
 
@@ -285,6 +286,29 @@ class WebhookEndpointDisabled(_Event, tag="webhook_endpoint.disabled", frozen=Tr
     failing_since: datetime | None
 
 
+class NotificationCreated(_Event, tag="notification.created", frozen=True):
+    """A notification reached a user's inbox: filed under the recipient's side only (a KOL's
+    own, its merchant's for a member, operators' for an operator)."""
+
+    notification_id: UUID
+    user_id: UUID
+    kind: NotificationKind
+    title: str
+    body: str
+    link: str
+    object_type: str
+    object_id: UUID
+
+
+class NotificationRead(_Event, tag="notification.read", frozen=True):
+    """A user read one notification (`notification_id`), or all (`notification_id` null)."""
+
+    user_id: UUID
+    notification_id: UUID | None
+    read: int
+    unread: int
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -317,4 +341,6 @@ EventPayload = (
     | ConversionPaid
     | DealStatusChanged
     | WebhookEndpointDisabled
+    | NotificationCreated
+    | NotificationRead
 )
