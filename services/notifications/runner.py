@@ -51,7 +51,7 @@ class Notifier:
         )
         return made, sent
 
-    async def catch_up(self, wait_seconds: float = 10.0) -> tuple[int, int]:
+    async def catch_up(self, wait_seconds: float = 30.0) -> tuple[int, int]:
         """Like `drain`, after waiting (at most `wait_seconds`) until every event written so
         far can be read: a transaction still open elsewhere on the server holds newer events
         back until it ends. For one-off runs (the demo) that no worker follows."""

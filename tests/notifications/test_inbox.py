@@ -2,13 +2,14 @@
 with the unread count; reading one or all is theirs alone; new ones flow on the event
 stream only to the recipient's side."""
 
+import asyncio
 import uuid
 from typing import Any
 
 from services.settings import Settings
 from tests.helpers import Account, Client, api_key, kol, merchant, register, unique_email
 from tests.negotiation.support import counter, invite, open_brief
-from tests.notifications.support import kinds, notify, read_inbox, speaking
+from tests.notifications.support import WAIT, kinds, notify, read_inbox, speaking
 
 
 async def _member(client: Client, owner: Account) -> Account:
@@ -127,7 +128,13 @@ async def test_new_notifications_flow_on_the_event_stream_of_the_recipients_side
     offer = await invite(client, owner, brief["id"], creator)
     await notify(pool, settings)
 
-    (event,) = await _events(client, creator.headers)
+    # The feed hands out an event once every older transaction on the server has ended.
+    async with asyncio.timeout(WAIT):
+        while True:
+            if seen := await _events(client, creator.headers):
+                break
+            await asyncio.sleep(0.05)
+    (event,) = seen
     (mine,) = (await read_inbox(client, creator))["items"]
     assert event["object"] == {"type": "notification", "id": mine["id"], "version": event["id"]}
     assert event["data"]["kind"] == "offer_invitation"
