@@ -3,6 +3,7 @@ language, with the link to act; retries and lost answers never send a second mai
 off kind keeps its inbox item but sends nothing; the unsubscribe link works only as signed."""
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -209,3 +210,24 @@ async def test_the_worker_notifies_and_mails_and_a_second_run_sends_nothing_more
     await run()
     (mail,) = smtp.to(creator.email)
     assert f"{APP}/offers/{offer['id']}" in mail.part("plain")
+
+
+async def test_without_a_mail_server_each_mail_is_one_log_line_and_the_inbox_keeps_it(
+    client: Client, db: Any, pool: Any, settings: Settings, capsys: Any
+) -> None:
+    assert not settings.smtp_url
+    creator = await speaking(client, "en")
+    _, offer = await _invited(client, creator)
+    await notify(pool, settings)
+    capsys.readouterr()
+    await send(pool, settings)
+    output = capsys.readouterr().err
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    (logged,) = [
+        line for line in lines if line["event"] == "email_logged" and line["to"] == creator.email
+    ]
+    assert "invited you to" in logged["subject"]
+    assert "token=" not in output  # the unsubscribe link stays out of the log
+    row = await _email_row(db, offer["id"], creator.me["user_id"])
+    assert row["status"] == "logged"
+    assert (await read_inbox(client, creator))["unread"] == 1

@@ -115,7 +115,7 @@ def _person(off: frozenset[str] = frozenset(), digest: bool = False) -> Recipien
     return Recipient(uuid.uuid4(), "a@example.com", "kol", Language.ENGLISH, off, digest)
 
 
-def test_how_a_kind_is_mailed() -> None:
+def test_how_a_kind_is_mailed_and_whose_side_its_events_are_filed_under() -> None:
     kinds = NotificationKind
     assert rules.mail_route(kinds.OFFER_INVITATION, _person()) is MailRoute.IMMEDIATE
     off = _person(frozenset({"offer_invitation"}))
@@ -123,7 +123,17 @@ def test_how_a_kind_is_mailed() -> None:
     digest = _person(digest=True)
     assert rules.mail_route(kinds.PAYOUT_SENT, digest) is MailRoute.DIGEST
     assert rules.mail_route(kinds.OFFER_INVITATION, digest) is MailRoute.IMMEDIATE  # urgent
-    assert rules.filed_under(digest) == (None, None)  # no kol id given: filed nowhere
+
+    merchant_id, kol_id = uuid.uuid4(), uuid.uuid4()
+    kol = Recipient(uuid.uuid4(), "k@example.com", "kol", Language.ENGLISH, frozenset(), False,
+                    merchant_id=None, kol_id=kol_id)  # fmt: skip
+    member = Recipient(uuid.uuid4(), "m@example.com", "merchant", Language.ENGLISH, frozenset(),
+                       False, merchant_id=merchant_id)  # fmt: skip
+    operator = Recipient(uuid.uuid4(), "o@example.com", "operator", Language.ENGLISH,
+                         frozenset(), False)  # fmt: skip
+    assert rules.filed_under(kol) == (None, kol_id)
+    assert rules.filed_under(member) == (merchant_id, None)
+    assert rules.filed_under(operator) == (None, None)
 
 
 @pytest.mark.parametrize("language", list(Language))
