@@ -65,7 +65,7 @@ async def derive(
         rows = await conn.fetch(queries.READ_EVENTS, batch, sources.TYPES)
         if not rows:
             return 0, 0
-        items = await _needed(conn, _intents(rows))
+        items = await _needed(conn, sources.coalesce_held(_intents(rows)))
         made = await record.record(conn, settings, items)
         await conn.execute(queries.MOVE_POSITION, rows[-1]["xid"], rows[-1]["id"])
     if made:

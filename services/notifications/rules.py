@@ -148,6 +148,7 @@ def conversion_link(conversion_id: UUID) -> str:
 
 
 PAYOUT_SETUP_LINK = "/payouts/setup"
+HELD_ORDERS_LINK = "/conversions?status=held"
 
 _SPACES = re.compile(r"\s+")
 

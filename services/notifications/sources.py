@@ -7,6 +7,7 @@ see `reminders`.
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -180,9 +181,31 @@ def conversion_recorded(event: ConversionRecorded, sides: Sides) -> list[Intent]
             kind=K.CONVERSION_HELD, audience=Audience.OPERATORS, object_type="conversion",
             object_id=event.conversion_id, link=rules.conversion_link(event.conversion_id),
             context=("merchant", event.merchant_id), merchant_id=event.merchant_id,
-            values={"order": rules.clean(event.order_id, 80)},
+            values={"order": rules.clean(event.order_id, 80), "count": 1},
         )
     ]  # fmt: skip
+
+
+def coalesce_held(items: list[tuple[Intent, int | None]]) -> list[tuple[Intent, int | None]]:
+    """Orders held from one batch of reports tell operators once per merchant: a partner
+    sending 1,000 orders at a time must not send 1,000 mails. The first order stands for
+    the others, with their count; the link then lists the held orders."""
+    held: dict[UUID | None, list[Intent]] = {}
+    for intent, _ in items:
+        if intent.kind is K.CONVERSION_HELD:
+            held.setdefault(intent.merchant_id, []).append(intent)
+    kept: list[tuple[Intent, int | None]] = []
+    for intent, event_id in items:
+        group = held.get(intent.merchant_id, []) if intent.kind is K.CONVERSION_HELD else []
+        if not group:
+            kept.append((intent, event_id))
+        elif group[0] is intent:
+            count = len(group)
+            link = intent.link if count == 1 else rules.HELD_ORDERS_LINK
+            kept.append(
+                (replace(intent, link=link, values={**intent.values, "count": count}), event_id)
+            )
+    return kept
 
 
 SOURCES: dict[type[Any], Callable[[Any, Sides], list[Intent]]] = {

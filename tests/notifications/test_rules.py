@@ -95,6 +95,17 @@ def test_money_disputes_and_held_orders_reach_their_people() -> None:
     assert _who(order("held")) == [("conversion_held", "operators")]
     assert _who(order("pending")) == []
 
+    # A batch of held orders tells operators once per merchant, with the count.
+    batch = [(i, n) for n in range(3) for i in sources.intents(order("held"), SIDES)]
+    batch += [(i, 9) for i in sources.intents(paid, SIDES)]
+    kept = sources.coalesce_held(batch)
+    assert [(i.kind.value, n) for i, n in kept] == [("conversion_held", 0), ("payout_sent", 9)]
+    held = kept[0][0]
+    assert (held.values["count"], held.link) == (3, "/conversions?status=held")
+    title, body = texts.notice(held.kind, Language.ENGLISH, {"merchant": "Lumen", **held.values})
+    assert title == "3 orders of Lumen are held for review"
+    assert body == "Orders A-1 and 2 more wait for an operator's decision."
+
 
 @pytest.mark.parametrize(
     ("tags", "chosen", "language"),
@@ -144,7 +155,7 @@ def test_every_kind_has_short_texts_in_every_language(
     values = {
         "brief": "B" * 80, "merchant": "M" * 60, "kol": "K" * 60, "side": "kol",
         "fee": "1.00 USD", "expires": "x", "due": "x", "amount": "x", "reason": "r" * 300,
-        "order": "o", "outcome": "pay_kol",
+        "order": "o", "count": 3, "outcome": "pay_kol",
     }  # fmt: skip
     title, body = texts.notice(kind, language, values)
     assert 0 < len(title) <= texts.TITLE_LIMIT and "\n" not in title
