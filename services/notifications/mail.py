@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
@@ -100,8 +100,11 @@ class LogMailer:
     """No mail server: each mail becomes one log line (no body: it holds the unsubscribe
     link)."""
 
+    def __init__(self, logger: Any = None) -> None:
+        self._log = logger or log
+
     async def send(self, mail: Mail) -> Outcome:
-        log.info("email_logged", email_id=str(mail.id), to=mail.to, subject=mail.subject)
+        self._log.info("email_logged", email_id=str(mail.id), to=mail.to, subject=mail.subject)
         return Outcome(EmailStatus.LOGGED)
 
 
