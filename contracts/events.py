@@ -11,6 +11,7 @@ import msgspec
 
 from contracts.accounts import AccountRole
 from contracts.deals import DealStatus
+from contracts.notifications import NotificationKind
 from contracts.offers import OfferOrigin, Side
 
 
@@ -316,6 +317,29 @@ class MerchantEnabled(_Event, tag="merchant.enabled", frozen=True):
     merchant_id: UUID
 
 
+class NotificationCreated(_Event, tag="notification.created", frozen=True):
+    """A notification reached a user's inbox: filed under the recipient's side only (a KOL's
+    own, its merchant's for a member, operators' for an operator)."""
+
+    notification_id: UUID
+    user_id: UUID
+    kind: NotificationKind
+    title: str
+    body: str
+    link: str
+    object_type: str
+    object_id: UUID
+
+
+class NotificationRead(_Event, tag="notification.read", frozen=True):
+    """A user read one notification (`notification_id`), or all (`notification_id` null)."""
+
+    user_id: UUID
+    notification_id: UUID | None
+    read: int
+    unread: int
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -352,4 +376,6 @@ EventPayload = (
     | AccountEnabled
     | MerchantDisabled
     | MerchantEnabled
+    | NotificationCreated
+    | NotificationRead
 )

@@ -2,7 +2,9 @@
 
 Accounts (password for all: `demo password 1`):
     merchant owner  demo-merchant@kolmarket.test   (Lumen Beauty, with an open brief)
-    KOL             demo-kol@kolmarket.test        (a TikTok account, invited to the brief)
+    KOL             demo-kol@kolmarket.test        (a TikTok account, invited to the brief:
+                                                    an unread notification, and a mail
+                                                    through SMTP_URL when it is set)
     KOL             demo-kol-2@kolmarket.test      (an Instagram account with a deal on the
                                                     brief: its link's clicks and orders)
     operator        demo-operator@kolmarket.test
@@ -31,6 +33,7 @@ from services.briefs import service as briefs
 from services.catalog import service as catalog
 from services.catalog.seed import seed_kols
 from services.negotiation import service as negotiation
+from services.notifications.runner import Notifier
 from services.settings import Settings
 from services.tracking import rules_clicks
 from services.tracking import service as tracking
@@ -81,6 +84,7 @@ async def _load(url: str) -> None:
             kol = await _kol(conn)
             await _brief_and_invitation(conn, kol)
             await _tracked_deal(conn, pool, settings)
+        await Notifier(pool, settings).catch_up()
     finally:
         await pool.close()
     await seed_kols(url, CATALOG_SIZE, seed=7)

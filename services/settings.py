@@ -3,13 +3,16 @@
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from services.addresses import check_proxies
 
 LogFormat = Literal["auto", "json", "console"]
+SmtpUrl = Annotated[
+    str, msgspec.Meta(pattern=r"^$|^(smtp|smtp\+starttls|smtps)://[^/?#]+/?$", max_length=500)
+]
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
@@ -51,6 +54,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     webhook_concurrency: int = 32  # delivery attempts at once per worker process
     webhook_retry_schedule: tuple[float, ...] = ()  # seconds between attempts; () = documented
     event_stream_heartbeat_seconds: float = 15.0  # a comment line on a quiet event stream
+    smtp_url: SmtpUrl = ""  # empty: mails go to the log
+    mail_from: str = "kolmarket <notifications@kolmarket.test>"
+    smtp_timeout_seconds: float = 10.0  # one mail, from connecting to the server's answer
+    app_base_url: str = "http://127.0.0.1:8000"  # the frontend: links in mails start here
 
     def __post_init__(self) -> None:
         check_proxies(self.trusted_proxies)
@@ -103,6 +110,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "webhook_concurrency": get("WEBHOOK_CONCURRENCY"),
             "webhook_retry_schedule": csv("WEBHOOK_RETRY_SCHEDULE"),
             "event_stream_heartbeat_seconds": get("EVENT_STREAM_HEARTBEAT_SECONDS"),
+            "smtp_url": get("SMTP_URL"),
+            "mail_from": get("MAIL_FROM"),
+            "smtp_timeout_seconds": get("SMTP_TIMEOUT_SECONDS"),
+            "app_base_url": get("APP_BASE_URL"),
         }
         values = {k: v for k, v in raw.items() if v is not None}
         settings = msgspec.convert(values, cls, strict=False, dec_hook=_decode)

@@ -31,6 +31,7 @@ from services.feed.listener import EventSignal
 from services.feed.routes import ROUTES as EVENT_ROUTES
 from services.logs import configure_logging
 from services.negotiation.routes import ROUTES as NEGOTIATION_ROUTES
+from services.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from services.payments.gateway import StripeGateway, StripeLibraryGateway
 from services.payments.routes import ROUTES as PAYMENT_ROUTES
 from services.planning.routes import ROUTES as PLANNING_ROUTES
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *REDIRECT_ROUTES,
             *WEBHOOK_ROUTES,
             *EVENT_ROUTES,
+            *NOTIFICATION_ROUTES,
         ],
         before_request=check_body,
         middleware=[

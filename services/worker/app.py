@@ -15,6 +15,8 @@ from services.accounts.jobs import blueprint as accounts_jobs
 from services.deals.jobs import blueprint as deals_jobs
 from services.delivery.jobs import blueprint as delivery_jobs
 from services.negotiation.jobs import blueprint as negotiation_jobs
+from services.notifications.jobs import blueprint as notifications_jobs
+from services.notifications.runner import Notifier
 from services.payments.gateway import StripeLibraryGateway
 from services.payments.jobs import blueprint as payments_jobs
 from services.planning.jobs import blueprint as planning_jobs
@@ -36,6 +38,7 @@ BLUEPRINTS = {
     "delivery": delivery_jobs,
     "tracking": tracking_jobs,
     "webhooks": webhooks_jobs,
+    "notifications": notifications_jobs,
     "worker": worker_jobs,
 }
 
@@ -56,8 +59,9 @@ async def run_worker(
     """Run jobs until stopped (or, with `wait=False`, until the queue is empty).
 
     Jobs share one pool, one Stripe gateway and the settings, given to them in their context.
-    Beside them the webhook pump delivers events: in the background while waiting, or once
-    everything due is sent when not. When the database goes away the worker does not die: it
+    Beside them the webhook pump delivers events and the notifier turns events into
+    notifications and mails them: in the background while waiting, or once everything due
+    is done when not. When the database goes away the worker does not die: it
     logs, waits and starts again, for as long as it takes.
     """
     settings = settings or Settings.from_env()
@@ -80,14 +84,16 @@ async def _run(url: str, settings: Settings, concurrency: int, wait: bool) -> No
     gateway = StripeLibraryGateway(settings)
     connector = procrastinate.PsycopgConnector(conninfo=database.asyncpg_dsn(url))
     pump = Pump(pool, settings, url=url)
+    notifier = Notifier(pool, settings, url=url)
     try:
         with task_registry().replace_connector(connector) as app:
             async with app.open_async():
                 if wait:
-                    async with pump.running():
+                    async with pump.running(), notifier.running():
                         await _run_jobs(app, concurrency, wait, pool, gateway, settings)
                 else:
                     await _run_jobs(app, concurrency, wait, pool, gateway, settings)
+                    await notifier.drain()
                     await pump.drain()
     finally:
         await pump.close()

@@ -40,6 +40,10 @@ OWNERS = {
     },
     "ledger": {"ledger_accounts", "journal_entries", "postings"},
     "webhooks": {"webhook_endpoints", "webhook_deliveries", "webhook_attempts", "webhook_fanout"},
+    "notifications": {
+        "notifications", "notification_emails", "notification_preferences",
+        "notification_reminders", "notification_position",
+    },
 }  # fmt: skip
 # Tables written by libraries on our behalf: the job queue and the migration tool.
 NOT_OURS = re.compile(r"^(procrastinate_|alembic_version$)")

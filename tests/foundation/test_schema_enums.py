@@ -17,6 +17,7 @@ from contracts.deals import DealStatus
 from contracts.delivery import SubmissionStatus
 from contracts.disputes import DisputeKind, DisputeOpener, DisputeOutcome, DisputeStatus
 from contracts.ledger import AccountKind, EntryKind
+from contracts.notifications import EmailStatus, Language, MailRoute, NotificationKind, ReminderKind
 from contracts.offers import OfferOrigin, OfferStatus, Side
 from contracts.payments import (
     FundingStatus,
@@ -62,6 +63,13 @@ ENUM_OF: dict[tuple[str, str], type[enum.StrEnum]] = {
     ("kol_accounts", "tier"): Tier,
     ("webhook_deliveries", "status"): DeliveryStatus,
     ("webhook_endpoints", "disabled_reason"): DisabledReason,
+    ("notifications", "kind"): NotificationKind,
+    ("notifications", "language"): Language,
+    ("notifications", "mail"): MailRoute,
+    ("notification_preferences", "email_off"): NotificationKind,
+    ("notification_preferences", "language"): Language,
+    ("notification_emails", "status"): EmailStatus,
+    ("notification_reminders", "kind"): ReminderKind,
 }
 # Value lists with no enum in the contracts: the values are read back as plain strings.
 WITHOUT_ENUM: dict[tuple[str, str], frozenset[str]] = {
