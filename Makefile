@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml uv.lock
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/kolmarket serve --demo
+	$(BIN)/kolmarket serve --demo --with-worker
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

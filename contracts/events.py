@@ -274,6 +274,29 @@ class DealStatusChanged(_DealSidesEvent, tag="deal.status_changed", frozen=True)
     status: DealStatus
 
 
+class _PlanEvent(_Event, frozen=True):
+    plan_id: UUID
+    brief_id: UUID | None
+    merchant_id: UUID
+    kind: str
+
+
+class PlanFinished(_PlanEvent, tag="plan.finished", frozen=True):
+    """A plan ended: `solved` (with why it stopped), `infeasible`, `failed` or `cancelled`."""
+
+    status: str
+    stop_reason: str | None
+    objective_value: float | None
+    bound: float | None
+    gap: float | None
+
+
+class PlanAdopted(_PlanEvent, tag="plan.adopted", frozen=True):
+    """The plan became its brief's plan of record (replacing `replaced`, if any)."""
+
+    replaced: UUID | None
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -305,4 +328,6 @@ EventPayload = (
     | ConversionReviewed
     | ConversionPaid
     | DealStatusChanged
+    | PlanFinished
+    | PlanAdopted
 )
