@@ -17,7 +17,7 @@ from contracts.pricing import (
     RateCard,
 )
 from pricing import quote, round_half_even
-from tests.helpers import Account, Client, register
+from tests.helpers import Account, Client, register, unique_email
 from tests.negotiation.support import open_brief
 
 BEAUTY = {
@@ -76,6 +76,18 @@ async def listed_creator(
     assert created.status_code == 201, created.text
     creator.me["account_id"] = created.json()["id"]
     return creator
+
+
+async def operator(client: Client, db: Any) -> dict[str, str]:
+    """The headers of a new operator (operators never register through the API)."""
+    from services.accounts.service import ensure_operator
+
+    email = unique_email("ops")
+    await ensure_operator(db, email, "operator pass 123")
+    response = await client.post(
+        "/v1/auth/token", json={"email": email, "password": "operator pass 123"}
+    )
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 async def plan(client: Client, owner: Account, brief_id: str, **body: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ import pytest
 from pricing.ratecard import default_rate_card
 from pricing.rounding import round_half_even
 from services.worker.app import run_worker
-from tests.helpers import Client, api_key, kol, merchant, register, unique_email
-from tests.planning.support import unique_region
+from tests.helpers import Client, api_key, kol, merchant, register
+from tests.planning.support import operator, unique_region
 
 SEGMENTS = [
     {
@@ -47,17 +47,6 @@ def candidates(n: int) -> list[dict]:
         }
         for i in range(n)
     ]
-
-
-async def operator(client: Client, db) -> dict[str, str]:
-    from services.accounts.service import ensure_operator
-
-    email = unique_email("ops")
-    await ensure_operator(db, email, "operator pass 123")
-    response = await client.post(
-        "/v1/auth/token", json={"email": email, "password": "operator pass 123"}
-    )
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 async def test_current_rate_card_is_readable_by_people_not_partners(client: Client) -> None:
