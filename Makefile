@@ -39,7 +39,7 @@ migrate: $(STAMP)
 	$(BIN)/kolmarket migrate
 
 bench: $(STAMP)
-	for name in auth catalog pricing negotiation tracking; do \
+	for name in auth catalog pricing planning negotiation tracking; do \
 		if [ -f bench/$$name.py ]; then $(BIN)/python -m bench.$$name || exit 1; fi; \
 	done
 

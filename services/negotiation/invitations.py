@@ -71,6 +71,8 @@ async def _invite(
     message: str,
     expires_at: datetime,
 ) -> InvitationResult:
+    """One KOL: refused for what it is (no quote, an open offer, no ready payout account),
+    or its offer opened under the brief's budget rule."""
     if proposal.refusal is not None or proposal.fixed_fee is None:
         return _refused(proposal, proposal.refusal or RefusalReason.NOT_QUOTED, proposal.detail)
     if await conn.fetchval(queries.OPEN_OFFER_OF, brief["id"], proposal.kol_id):
@@ -82,8 +84,19 @@ async def _invite(
         invite = msgspec.convert(_invitation(proposal, spec, message, expires_at), InviteIn)
     except msgspec.ValidationError as error:
         return _refused(proposal, RefusalReason.INVALID_TERMS, str(error))
+    return await _open(conn, caller, brief, proposal, invite)
+
+
+async def _open(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    brief: asyncpg.Record,
+    proposal: Proposal,
+    invite: InviteIn,
+) -> InvitationResult:
+    """Open the offer under a savepoint, so that a refusal leaves the others standing."""
     try:
-        async with conn.transaction():  # a savepoint: a refusal leaves the others standing
+        async with conn.transaction():
             offer = await service.open_offer(
                 conn, caller, brief, proposal.kol_id, OfferOrigin.INVITATION, invite
             )
@@ -95,14 +108,13 @@ async def _invite(
         return _refused(proposal, why, detail)
     except Conflict as error:
         return _refused(proposal, RefusalReason.OPEN_OFFER, error.detail)
-    pays = offer.revisions[-1].breakdown.merchant_pays
     return InvitationResult(
         kol_id=proposal.kol_id,
         account_ids=proposal.account_ids,
         status=InvitationStatus.INVITED,
         offer_id=offer.id,
         fixed_fee=proposal.fixed_fee,
-        merchant_pays=pays,
+        merchant_pays=offer.revisions[-1].breakdown.merchant_pays,
         reason=None,
         detail="",
     )

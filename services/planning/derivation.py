@@ -183,29 +183,17 @@ def _segment_sources(
     offer: Priced,
     budget: int,
 ) -> SegmentDerivation:
-    n, p, t = row["accounts"], made.platform, made.tier
-    kinds = ", ".join(scope.deliverables)
+    n, p = row["accounts"], made.platform
     return SegmentDerivation(
         platform=p,
-        tier=t,
+        tier=made.tier,
         available=Figure(
             value=made.available,
             source=f"count of available matching accounts, at most {MAX_AVAILABLE} and at "
             "most what the budget buys at the segment's fee (budget // fee)",
             inputs={"accounts": n, "budget": budget, "fee": made.fee},
         ),
-        fee=Figure(
-            value=made.fee,
-            source=f"merchant pays for the segment's median creator (median followers, views, "
-            f"engagement and authenticity of {n} accounts): one each of {kinds} quoted by rate "
-            f"card {card.version} (cpm.{p}.{t}, deliverable_multiplier_bp, take_rate_bp)",
-            inputs={"median_followers": row["median_followers"],
-                    "median_views": row["median_views"],
-                    "median_engagement": row["median_engagement"],
-                    "median_authenticity": row["median_authenticity"],
-                    f"cpm.{p}.{t}": card.cpm[p][t], "creator_fee": offer.fixed_fee,
-                    "platform_fee": offer.platform_fee},
-        ),
+        fee=_fee_source(card, scope, made, row, offer),
         reach=Figure(value=made.reach, source=f"median of median_views over {n} accounts"),
         audience=Figure(
             value=made.audience,
@@ -227,6 +215,24 @@ def _segment_sources(
                     "commission_bp": scope.commission_bp},
         ),
     )  # fmt: skip
+
+
+def _fee_source(
+    card: RateCard, scope: Scope, made: Segment, row: Mapping[str, Any], offer: Priced
+) -> Figure:
+    p, t, kinds = made.platform, made.tier, ", ".join(scope.deliverables)
+    medians = ("median_followers", "median_views", "median_engagement", "median_authenticity")
+    inputs: dict[str, int | float | str] = {name: row[name] for name in medians}
+    inputs |= {f"cpm.{p}.{t}": card.cpm[p][t], "creator_fee": offer.fixed_fee,
+               "platform_fee": offer.platform_fee}  # fmt: skip
+    return Figure(
+        value=made.fee,
+        source=f"merchant pays for the segment's median creator (median followers, views, "
+        f"engagement and authenticity of {row['accounts']} accounts): one each of {kinds} "
+        f"quoted by rate card {card.version} (cpm.{p}.{t}, deliverable_multiplier_bp, "
+        "take_rate_bp)",
+        inputs=inputs,
+    )
 
 
 def affordable(budget: int, fee: int) -> int:

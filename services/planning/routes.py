@@ -81,9 +81,9 @@ class PlansController(Controller):
 
     @post(
         "/allocations",
-        status_code=HTTP_201_CREATED,
         operation_id="createAllocation",
-        summary="Spread a budget over (platform, tier) segments; a diagnosis if infeasible",
+        summary="Spread a budget over (platform, tier) segments; a diagnosis if infeasible; "
+        "more than 60 segments are queued (202)",
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def allocation(
@@ -92,8 +92,8 @@ class PlansController(Controller):
         data: JSONBody[AllocationProblem],
         db: DB,
         brief_id: BriefId = None,
-    ) -> PlanOut:
-        return await service.create_allocation(db, caller, data, brief_id)
+    ) -> Response[PlanOut]:
+        return _created_or_accepted(await service.create_allocation(db, caller, data, brief_id))
 
     @post(
         "/selections",

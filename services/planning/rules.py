@@ -193,13 +193,9 @@ Key = tuple[Platform, Tier]
 
 
 def expected_of_allocation(plan: AllocationPlan) -> list[dict[str, Any]]:
-    lines = [
-        {"platform": s.platform, "tier": s.tier, "creators": s.creators, "spend": s.spend,
-         "reach": s.reach, "conversions": s.conversions}
-        for s in plan.segments
-        if s.creators
-    ]  # fmt: skip
-    return sorted(lines, key=lambda line: (line["platform"], line["tier"]))
+    """The plan's creators, spend, reach and conversions summed per (platform, tier)."""
+    return _summed((s.platform, s.tier, s.creators, s.spend, s.reach, s.conversions)
+                   for s in plan.segments if s.creators)  # fmt: skip
 
 
 def expected_of_selection(
@@ -207,16 +203,19 @@ def expected_of_selection(
 ) -> list[dict[str, Any]]:
     """The chosen candidates' fees, reach and conversions summed per (platform, tier)."""
     chosen = set(plan.selected)
-    sums: dict[Key, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
-    for c in candidates:
-        if c.id in chosen:
-            line = sums[(c.platform, c.tier)]
-            line[0] += 1
-            line[1] += c.fee
-            line[2] += c.reach
-            line[3] += c.conversions
+    return _summed((c.platform, c.tier, 1, c.fee, c.reach, c.conversions)
+                   for c in candidates if c.id in chosen)  # fmt: skip
+
+
+def _summed(
+    lines: Iterable[tuple[Platform, Tier, int, int, float, float]],
+) -> list[dict[str, Any]]:
+    sums: dict[Key, list[Any]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
+    for platform, tier, *figures in lines:
+        line = sums[(platform, tier)]
+        line[:] = [a + b for a, b in zip(line, figures, strict=True)]
     return [
-        {"platform": p, "tier": t, "creators": int(n), "spend": int(spend), "reach": reach,
+        {"platform": p, "tier": t, "creators": n, "spend": spend, "reach": reach,
          "conversions": conversions}
         for (p, t), (n, spend, reach, conversions) in sorted(sums.items())
     ]  # fmt: skip

@@ -45,8 +45,12 @@ FROM_ALLOCATION = "from the allocation this selection follows"
 async def create_allocation(
     conn: asyncpg.Connection, caller: Caller, problem: AllocationProblem, brief_id: UUID | None
 ) -> PlanOut:
+    """Small problems are solved while the request waits; large ones are queued."""
     await _check_brief(conn, caller, brief_id)
-    return await _solve_now(conn, caller, _new(problem, brief_id), problem)
+    new = _new(problem, brief_id)
+    if rules.solves_inline(PlanKind.ALLOCATION, len(problem.segments), 0):
+        return await _solve_now(conn, caller, new, problem)
+    return await _queue(conn, caller, new)
 
 
 async def create_selection(
@@ -55,9 +59,8 @@ async def create_selection(
     """Small problems are solved while the request waits; large ones are queued."""
     await _check_brief(conn, caller, brief_id)
     new = _new(problem, brief_id)
-    if rules.solves_inline(
-        PlanKind.SELECTION, len(problem.candidates), rules.constraint_rows(problem)
-    ):
+    rows = rules.constraint_rows(problem)
+    if rules.solves_inline(PlanKind.SELECTION, len(problem.candidates), rows):
         return await _solve_now(conn, caller, new, problem)
     return await _queue(conn, caller, dataclasses.replace(new, problem={"inline": new.problem}))
 
@@ -94,7 +97,7 @@ async def _plan_brief(
     goals = derive.targets(request, brief, given)
     if isinstance(request, AllocationPlanIn) and request.segments is not None:
         problem = _given_allocation(request, goals, brief.currency)
-        return await _solve_now(conn, caller, _new(problem, brief_id), problem)
+        return await create_allocation(conn, caller, problem, brief_id)
     if isinstance(request, SelectionPlanIn) and request.candidates is not None:
         selection = derive.selection_problem(request, goals, request.candidates, brief.currency)
         return await create_selection(conn, caller, selection, brief_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from contracts.common import Platform, Tier
 from services.planning import solving
 from services.worker.app import run_worker, task_registry
 from tests.helpers import Account, Client, merchant
@@ -50,6 +51,26 @@ async def test_a_plan_whose_job_fails_ends_failed_with_its_reason(
     assert "nobody" in done["failure"]["detail"]
     [event] = await db.fetch(FINISHED, uuid.UUID(plan["id"]))
     assert event["payload"]["status"] == "failed"
+
+
+async def test_an_allocation_of_many_segments_goes_to_the_worker(
+    client: Client, database_url: str
+) -> None:
+    owner = await merchant(client)
+    pairs = [(p, t) for p in Platform for t in Tier]
+    segments = [
+        {"platform": p, "tier": t, "fee": 10_000 + 97 * i, "reach": 1_000.0 + i,
+         "audience": 100_000.0, "cvr": 0.001, "available": 5}
+        for i, (p, t) in enumerate(pairs + pairs[:11])
+    ]  # fmt: skip
+    problem = {"segments": segments, "budget": 1_000_000}
+    queued = await client.post("/v1/plans/allocations", json=problem, headers=owner.headers)
+    assert queued.status_code == 202, queued.text
+    await _work(database_url)
+    done = await _get(client, owner, queued.json())
+    assert done["status"] == "solved", done
+    assert len(done["allocation"]["segments"]) == 61
+    assert done["allocation"]["total_spend"] <= 1_000_000
 
 
 async def test_a_cancelled_plan_stays_cancelled(

@@ -194,6 +194,7 @@ async def test_infeasible_allocation_answers_with_a_diagnosis(client: Client) ->
     assert bad.json()["errors"][0]["field"] == "budget"
 
 
+@pytest.mark.slow
 async def test_small_selection_is_solved_inline_and_large_one_is_queued(
     client: Client, database_url: str
 ) -> None:
