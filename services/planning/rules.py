@@ -227,9 +227,9 @@ def selection_after(
 ) -> tuple[SelectionPlanIn, tuple[str, ...]]:
     """The selection that follows an allocation: candidates only from the segments it hires
     in, at most its creators per platform and per tier, with its budget, targets, shares and
-    objective. The engine caps platforms and tiers, not segments: a selection may move
-    creators between two segments that share no platform and no tier with the others only
-    within those totals."""
+    objective. The engine caps platforms and tiers, not segments: when the allocation hires in
+    two tiers of each of two platforms, the selection may trade creators between those four
+    segments within the same platform and tier totals."""
     per_platform: Counter[Platform] = Counter()
     per_tier: Counter[Tier] = Counter()
     keys = []

@@ -51,6 +51,7 @@ async def run_plan(pool: asyncpg.Pool, plan_id: UUID) -> PlanState | None:
         bound.info("plan_stopped")
         return None
     except asyncpg.DataError as error:
+        bound.error("plan_failed", exc_info=error)
         problem_object = rules.failure("value-out-of-range", "A value is out of range", str(error))
         ended = Ended(state=PlanState.FAILED, failure=problem_object)
     except Exception as error:  # every failure of the derivation or the solve ends the plan
@@ -99,7 +100,7 @@ async def _solve_watching(pool: asyncpg.Pool, plan_id: UUID, problem: rules.Prob
     """Solve in a thread while a watcher writes the progress and notices a cancellation."""
     tracker = rules.Tracker(problem.objective)
     solver: Any = allocate if isinstance(problem, AllocationProblem) else select
-    watcher = asyncio.create_task(_watch(pool, plan_id, tracker))
+    watcher = asyncio.create_task(watch(pool, plan_id, tracker))
     try:
         work = functools.partial(solver, problem, tracker.log)
         return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
@@ -110,20 +111,17 @@ async def _solve_watching(pool: asyncpg.Pool, plan_id: UUID, problem: rules.Prob
             await watcher
 
 
-async def _watch(pool: asyncpg.Pool, plan_id: UUID, tracker: rules.Tracker) -> None:
-    written: dict[str, Any] = {}
+async def watch(pool: asyncpg.Pool, plan_id: UUID, tracker: rules.Tracker) -> None:
+    """Every second: write the search's progress, and stop the search once the plan no longer
+    runs (cancelled, or ended by the watchdog)."""
     while True:
         await asyncio.sleep(PROGRESS_SECONDS)
-        now = tracker.snapshot()
-        if now == written:
-            continue
-        document = now | {"updated_at": datetime.now(UTC).isoformat()}
+        document = tracker.snapshot() | {"updated_at": datetime.now(UTC).isoformat()}
         async with pool.acquire() as conn:
             running = await conn.fetchval(queries.SET_PROGRESS, plan_id, document)
         if running is None:
             tracker.stop()
             return
-        written = now
 
 
 async def end_stuck_plans(conn: asyncpg.Connection) -> int:

@@ -9,7 +9,8 @@ from typing import Any
 import asyncpg
 
 from contracts.common import Platform, Tier
-from services.planning import solving
+from contracts.planning import Objective
+from services.planning import rules, solving
 from services.worker.app import run_worker, task_registry
 from tests.helpers import Account, Client, merchant
 from tests.planning.test_plans_api import candidates
@@ -110,6 +111,38 @@ async def test_a_job_run_twice_ends_its_plan_once(
     assert selection["bound"] >= selection["objective_value"]
     assert "progress" not in done
     assert len(await db.fetch(FINISHED, plan_id)) == 1
+
+
+async def test_a_running_plan_shows_its_progress_until_it_is_cancelled(
+    client: Client, db: asyncpg.Connection, pool: asyncpg.Pool
+) -> None:
+    owner = await merchant(client)
+    plan_id = await db.fetchval(
+        "INSERT INTO plans (merchant_id, kind, status, problem, started_at) "
+        "VALUES ($1, 'selection', 'running', '{}', now()) RETURNING id",
+        uuid.UUID(owner.me["merchant_id"]),
+    )
+    plan = {"status_url": f"/v1/plans/{plan_id}"}
+    tracker = rules.Tracker(Objective.MAX_CONVERSIONS)
+    tracker.log("incumbent 90 (dive) bound 100 gap 10.0000%")
+    watcher = asyncio.create_task(solving.watch(pool, plan_id, tracker))
+
+    async def shown() -> dict[str, Any]:
+        for _ in range(300):
+            if "progress" in (found := await _get(client, owner, plan)):
+                return found
+            await asyncio.sleep(0.1)
+        raise AssertionError("the running plan never showed its progress")
+
+    running = await shown()
+    assert running["status"] == "running"
+    assert (running["progress"]["objective_value"], running["progress"]["bound"]) == (90, 100)
+    assert running["progress"]["gap"] == 0.1
+    cancelled = await client.post(f"/v1/plans/{plan_id}/cancel", headers=owner.headers)
+    assert cancelled.status_code == 200
+    assert "progress" not in cancelled.json()
+    await asyncio.wait_for(watcher, timeout=30)
+    assert tracker.stopped
 
 
 async def test_the_watchdog_ends_plans_nobody_solves(
