@@ -136,7 +136,7 @@ def targets(
 ) -> dict[str, Figure]:
     """Each target as asked, or the brief's: what remains of its budget, and its goals."""
     budget = Figure(
-        value=brief.remaining,
+        value=max(0, brief.remaining),
         source="the brief's remaining budget: budget − committed − reserved",
         inputs={"budget": brief.budget, "committed": brief.committed, "reserved": brief.reserved},
     )

@@ -112,7 +112,7 @@ async def _plan_brief(
     spec = {"brief": {"request": msgspec.to_builtins(request), "segments": list(segments),
                       "given": given}}  # fmt: skip
     new = NewPlan(PlanKind.SELECTION, brief_id, spec, limit, source_plan_id)
-    rows = 1 + (goals["min_reach"].value > 0) + (goals["min_conversions"].value > 0)
+    rows = rules.constraint_rows(derive.selection_problem(request, goals, [], scope.currency))
     if not rules.solves_inline(PlanKind.SELECTION, await derive.count(conn, scope), rows):
         return await _queue(conn, caller, new)
     derived = await derive.selection(conn, card, scope, request, goals)

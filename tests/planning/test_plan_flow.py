@@ -5,6 +5,8 @@ the adopted plan."""
 import uuid
 from typing import Any
 
+import asyncpg
+
 from tests.helpers import Account, Client, merchant
 from tests.negotiation.support import invite, terms
 from tests.planning.support import (
@@ -159,7 +161,9 @@ async def test_an_allocation_becomes_a_selection_within_its_caps(client: Client)
     assert not_allocation.status_code == 409
 
 
-async def test_the_report_compares_with_the_adopted_plan_per_segment(client: Client) -> None:
+async def test_the_report_compares_with_the_adopted_plan_per_segment(
+    client: Client, db: asyncpg.Connection
+) -> None:
     region, _ = await _market(client, (5_000, 50_000))
     owner = await merchant(client)
     brief = await _brief(client, owner, region, tiers=["nano", "micro"])
@@ -182,6 +186,15 @@ async def test_the_report_compares_with_the_adopted_plan_per_segment(client: Cli
             ("tiktok", "nano"),
             ("tiktok", "micro"),
         }
+    adoptions = await db.fetch(
+        "SELECT payload FROM events WHERE type = 'plan.adopted' AND aggregate_id = any($1) "
+        "ORDER BY id",
+        [uuid.UUID(first["id"]), uuid.UUID(second["id"])],
+    )
+    assert [(a["payload"]["plan_id"], a["payload"]["replaced"]) for a in adoptions] == [
+        (first["id"], None),
+        (second["id"], first["id"]),
+    ]
     listed = await client.get(f"/v1/briefs/{brief['id']}/plans?limit=1", headers=owner.headers)
     page = listed.json()
     assert [p["id"] for p in page["items"]] == [second["id"]]
