@@ -15,6 +15,7 @@ p95 under 500 ms; selection under 5 s end to end with a gap of at most 0.1 %. Ex
 target is missed.
 
     .venv/bin/python bench/planning.py [--kols 100000] [--allocations 30] [--selections 5]
+        [--deliverables short_video,post]
 """
 
 import argparse
@@ -130,13 +131,14 @@ def figures(plan: dict[str, Any]) -> str:
     return f"{plan['status']:<8} {plan.get('stop_reason') or '-':<11} gap {shown:<9} size {size}"
 
 
-def run(base: str, allocations: int, selections: int) -> bool:
+def run(base: str, allocations: int, selections: int, deliverables: list[str]) -> bool:
     with httpx.Client(base_url=base, timeout=120) as http:
         headers = merchant(http)
-        narrow = brief(http, headers)
+        narrow = brief(http, headers, deliverables=deliverables)
         wide = brief(http, headers, platforms=["tiktok", "instagram", "xiaohongshu", "douyin",
                                                "youtube", "weibo", "bilibili", "kuaishou"],
-                     tiers=["nano", "micro", "mid", "macro"], budget=50_000_000)  # fmt: skip
+                     tiers=["nano", "micro", "mid", "macro"], budget=50_000_000,
+                     deliverables=deliverables)  # fmt: skip
         timed_plan(http, headers, narrow, "allocation")  # warm the process up
         walls, last = [], {}
         for _ in range(allocations):
@@ -164,6 +166,12 @@ def main() -> None:
     parser.add_argument("--kols", type=int, default=100_000)
     parser.add_argument("--allocations", type=int, default=30)
     parser.add_argument("--selections", type=int, default=5)
+    parser.add_argument(
+        "--deliverables",
+        default="short_video,post",
+        help="the briefs' deliverables, comma-separated (deliverables of equal multipliers "
+        "are quoted once per account)",
+    )
     args = parser.parse_args()
     with scratch_database() as url:
         started = time.perf_counter()
@@ -171,7 +179,7 @@ def main() -> None:
         print(f"catalog: {loaded.kols:,} KOLs, {loaded.accounts:,} accounts seeded in "
               f"{time.perf_counter() - started:.1f} s")  # fmt: skip
         with serve(url) as base:
-            ok = run(base, args.allocations, args.selections)
+            ok = run(base, args.allocations, args.selections, args.deliverables.split(","))
     verdict = "met" if ok else "MISSED"
     print(f"targets: allocation p95 < {ALLOCATION_P95_MS:.0f} ms; selection < "
           f"{SELECTION_MAX_S:.0f} s with gap <= {GAP_MAX:.1%}: {verdict}")  # fmt: skip

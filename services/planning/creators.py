@@ -164,11 +164,10 @@ def _proposal(
                             detail=f"account {account_id} is no longer listed")  # fmt: skip
         metrics: AccountMetrics = derivation.metrics(row)
         try:
-            quoted = derivation.quotes(card, scope, metrics)
+            fixed += derivation.offer(card, scope, metrics).fixed_fee
         except QuoteRefused as refused:
             return Proposal(kol_id=kol_id, account_ids=account_ids,
                             refusal=RefusalReason.NOT_QUOTED, detail=refused.message)  # fmt: skip
-        fixed += sum(q.creator_fee for q in quoted)
         deliverables += [(kind, Platform(row["platform"])) for kind in scope.deliverables]
     return Proposal(
         kol_id=kol_id, account_ids=account_ids, deliverables=deliverables, fixed_fee=fixed

@@ -7,7 +7,7 @@ brief's deliverables; `pricing/README.md` ("Plans derived from the catalog") giv
 formula.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from uuid import UUID
@@ -95,6 +95,12 @@ class Priced(msgspec.Struct, frozen=True, kw_only=True):
 
 def quotes(card: RateCard, scope: Scope, metrics: AccountMetrics) -> list[Quote]:
     """One quote per deliverable of the scope; raises QuoteRefused below the card's floor."""
+    return _quoted(card, scope, metrics, scope.deliverables)
+
+
+def _quoted(
+    card: RateCard, scope: Scope, metrics: AccountMetrics, kinds: Sequence[Deliverable]
+) -> list[Quote]:
     product = ProductTerms(
         average_order_value=scope.average_order_value, commission_bp=scope.commission_bp
     )
@@ -108,23 +114,41 @@ def quotes(card: RateCard, scope: Scope, metrics: AccountMetrics) -> list[Quote]
             ),
             card,
         )
-        for kind in scope.deliverables
+        for kind in kinds
     ]
 
 
-def priced(card: RateCard, quoted: list[Quote]) -> Priced:
+def offer(card: RateCard, scope: Scope, metrics: AccountMetrics) -> Priced:
+    """The account's offer for the scope's deliverables, exactly as `priced(quotes(...))`.
+    A deliverable enters a quote only through its multiplier, so deliverables with the same
+    multiplier are quoted once and counted as often as they appear."""
+    counts: dict[object, int] = {}
+    kinds: dict[object, Deliverable] = {}
+    for kind in scope.deliverables:
+        key = card.deliverable_multiplier_bp.get(kind, kind)
+        counts[key] = counts.get(key, 0) + 1
+        kinds.setdefault(key, kind)
+    return priced(card, _quoted(card, scope, metrics, list(kinds.values())), list(counts.values()))
+
+
+def priced(card: RateCard, quoted: list[Quote], times: Sequence[int] | None = None) -> Priced:
     """fixed fee = Σ creator fees; platform fee = fixed fee × take rate (half to even);
-    merchant pays = their sum; cost = merchant pays + Σ expected commissions."""
-    fixed = sum(q.creator_fee for q in quoted)
+    merchant pays = their sum; cost = merchant pays + Σ expected commissions. Each quote
+    counts `times` times (once by default)."""
+    weights = list(times) if times is not None else [1] * len(quoted)
+    fixed = sum(q.creator_fee * n for q, n in zip(quoted, weights, strict=True))
     platform_fee = round_half_even(fixed * card.take_rate_bp, BP)
-    commission = sum(_line(q, LineCode.EXPECTED_COMMISSION) for q in quoted)
+    commission = sum(
+        _line(q, LineCode.EXPECTED_COMMISSION) * n for q, n in zip(quoted, weights, strict=True)
+    )
+    conversions = sum(q.expected_conversions * n for q, n in zip(quoted, weights, strict=True))
     return Priced(
         fixed_fee=fixed,
         platform_fee=platform_fee,
         merchant_pays=fixed + platform_fee,
         expected_commission=commission,
         cost=fixed + platform_fee + commission,
-        conversions=sum(q.expected_conversions for q in quoted),
+        conversions=conversions,
     )
 
 
@@ -158,21 +182,21 @@ def segment(
         engagement_rate=row["median_engagement"],
         authenticity=row["median_authenticity"],
     )
-    offer = priced(card, quotes(card, scope, median))
+    price = offer(card, scope, median)
     cvr_bp2 = len(scope.deliverables) * card.click_through_bp[platform] * card.conversion_rate_bp
     per_conversion = round_half_even(scope.average_order_value * scope.commission_bp, BP)
     reach, audience = float(row["median_views"]), max(float(row["audience"]), 1.0)
     made = Segment(
         platform=platform,
         tier=tier,
-        fee=offer.merchant_pays,
+        fee=price.merchant_pays,
         reach=reach,
         audience=max(audience, reach),
         cvr=min(1.0, cvr_bp2 / BP / BP),
         commission_per_conversion=per_conversion,
-        available=min(count, MAX_AVAILABLE, affordable(budget, offer.merchant_pays)),
+        available=min(count, MAX_AVAILABLE, affordable(budget, price.merchant_pays)),
     )
-    return made, _segment_sources(card, scope, made, row, offer, budget)
+    return made, _segment_sources(card, scope, made, row, price, budget)
 
 
 def _segment_sources(
@@ -180,7 +204,7 @@ def _segment_sources(
     scope: Scope,
     made: Segment,
     row: Mapping[str, Any],
-    offer: Priced,
+    price: Priced,
     budget: int,
 ) -> SegmentDerivation:
     n, p = row["accounts"], made.platform
@@ -193,7 +217,7 @@ def _segment_sources(
             "most what the budget buys at the segment's fee (budget // fee)",
             inputs={"accounts": n, "budget": budget, "fee": made.fee},
         ),
-        fee=_fee_source(card, scope, made, row, offer),
+        fee=_fee_source(card, scope, made, row, price),
         reach=Figure(value=made.reach, source=f"median of median_views over {n} accounts"),
         audience=Figure(
             value=made.audience,
@@ -218,13 +242,13 @@ def _segment_sources(
 
 
 def _fee_source(
-    card: RateCard, scope: Scope, made: Segment, row: Mapping[str, Any], offer: Priced
+    card: RateCard, scope: Scope, made: Segment, row: Mapping[str, Any], price: Priced
 ) -> Figure:
     p, t, kinds = made.platform, made.tier, ", ".join(scope.deliverables)
     medians = ("median_followers", "median_views", "median_engagement", "median_authenticity")
     inputs: dict[str, int | float | str] = {name: row[name] for name in medians}
-    inputs |= {f"cpm.{p}.{t}": card.cpm[p][t], "creator_fee": offer.fixed_fee,
-               "platform_fee": offer.platform_fee}  # fmt: skip
+    inputs |= {f"cpm.{p}.{t}": card.cpm[p][t], "creator_fee": price.fixed_fee,
+               "platform_fee": price.platform_fee}  # fmt: skip
     return Figure(
         value=made.fee,
         source=f"merchant pays for the segment's median creator (median followers, views, "
@@ -262,10 +286,9 @@ class StoredCreator(msgspec.Struct, frozen=True, kw_only=True):
     expected_conversions: float
 
 
-def creator(card: RateCard, scope: Scope, row: Mapping[str, Any]) -> StoredCreator:
-    """An account priced for the scope (raises QuoteRefused below the card's floor): reach is
-    its median views, conversions the quotes' expected conversions summed."""
-    offer = priced(card, quotes(card, scope, metrics(row)))
+def stored(row: Mapping[str, Any], made: Priced) -> StoredCreator:
+    """An account priced for the scope (`offer`): reach is its median views, conversions the
+    quotes' expected conversions summed."""
     return StoredCreator(
         account_id=row["id"],
         kol_id=row["kol_id"],
@@ -276,13 +299,13 @@ def creator(card: RateCard, scope: Scope, row: Mapping[str, Any]) -> StoredCreat
         median_views=row["median_views"],
         engagement_rate=row["engagement_rate"],
         authenticity=row["authenticity"],
-        fixed_fee=offer.fixed_fee,
-        platform_fee=offer.platform_fee,
-        merchant_pays=offer.merchant_pays,
-        expected_commission=offer.expected_commission,
-        cost=offer.cost,
+        fixed_fee=made.fixed_fee,
+        platform_fee=made.platform_fee,
+        merchant_pays=made.merchant_pays,
+        expected_commission=made.expected_commission,
+        cost=made.cost,
         expected_reach=float(row["median_views"]),
-        expected_conversions=offer.conversions,
+        expected_conversions=made.conversions,
     )
 
 
@@ -296,15 +319,15 @@ def metrics_of(made: StoredCreator) -> AccountMetrics:
     )
 
 
-def candidate(made: StoredCreator) -> Candidate:
+def candidate(row: Mapping[str, Any], made: Priced) -> Candidate:
     return Candidate(
-        id=str(made.account_id),
-        platform=made.platform,
-        tier=made.tier,
+        id=str(row["id"]),
+        platform=row["platform"],
+        tier=row["tier"],
         fee=made.cost,
-        reach=made.expected_reach,
-        conversions=made.expected_conversions,
-        authenticity=made.authenticity,
+        reach=float(row["median_views"]),
+        conversions=made.conversions,
+        authenticity=row["authenticity"],
     )
 
 

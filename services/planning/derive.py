@@ -32,7 +32,7 @@ from services.actors import Caller
 from services.briefs import service as briefs
 from services.errors import Invalid
 from services.planning import derivation, queries
-from services.planning.derivation import BP, Scope, StoredCreator
+from services.planning.derivation import BP, Priced, Scope, StoredCreator
 
 ALLOCATION_SECONDS = 10.0
 SELECTION_SECONDS = 20.0
@@ -171,11 +171,15 @@ async def count(conn: asyncpg.Connection, scope: Scope) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Derived:
-    """A derived problem with where its numbers come from, and the creators it may choose."""
+    """A derived problem with where its numbers come from, and the accounts it may choose
+    (by candidate id, with their offers)."""
 
     problem: AllocationProblem | SelectionProblem
     derivation: Derivation
-    creators: dict[str, StoredCreator]
+    priced: dict[str, tuple[asyncpg.Record, Priced]]
+
+    def creators(self, ids: list[str]) -> list[StoredCreator]:
+        return [derivation.stored(*self.priced[i]) for i in ids]
 
 
 async def allocation(
@@ -218,20 +222,20 @@ async def selection(
 ) -> Derived:
     """One candidate per matching account, priced as its offer would be."""
     rows = await conn.fetch(queries.MATCHING_ACCOUNTS, *scope.query_args())
-    creators, refused = await anyio.to_thread.run_sync(_price_all, card, scope, rows)
-    if not creators:
+    priced, refused = await anyio.to_thread.run_sync(_price_all, card, scope, rows)
+    if not priced:
         raise _nothing_matches(scope)
-    candidates = [derivation.candidate(c) for c in creators]
+    candidates = [derivation.candidate(row, made) for row, made in priced.values()]
     problem = selection_problem(request, goals, candidates, scope.currency)
     summary = CandidateDerivation(
-        accounts=len(creators),
+        accounts=len(priced),
         refused=refused,
         fee=derivation.CANDIDATE_FEE,
         reach=derivation.CANDIDATE_REACH,
         conversions=derivation.CANDIDATE_CONVERSIONS,
     )
     found = _derivation(card, scope, goals, candidates=summary)
-    return Derived(problem, found, {str(c.account_id): c for c in creators})
+    return Derived(problem, found, priced)
 
 
 def selection_problem(
@@ -261,14 +265,15 @@ def selection_problem(
 
 def _price_all(
     card: RateCard, scope: Scope, rows: list[asyncpg.Record]
-) -> tuple[list[StoredCreator], int]:
-    creators, refused = [], 0
+) -> tuple[dict[str, tuple[asyncpg.Record, Priced]], int]:
+    """Each account's offer by its id, and how many accounts the card refused to quote."""
+    priced, refused = {}, 0
     for row in rows:
         try:
-            creators.append(derivation.creator(card, scope, row))
+            priced[str(row["id"])] = (row, derivation.offer(card, scope, derivation.metrics(row)))
         except QuoteRefused:
             refused += 1
-    return creators, refused
+    return priced, refused
 
 
 def _derivation(

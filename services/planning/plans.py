@@ -71,7 +71,7 @@ def ended_of(problem: rules.Problem, result: rules.Result, derived: Derived | No
     elif not isinstance(result, Diagnosis) and isinstance(problem, SelectionProblem):
         expected = rules.expected_of_selection(result, problem.candidates)
         if derived is not None:
-            creators = [derived.creators[i] for i in result.selected]
+            creators = derived.creators(result.selected)
     found = None if derived is None else derived.derivation
     return Ended(
         state=out.state,

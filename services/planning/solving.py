@@ -12,6 +12,7 @@ answer is discarded.
 import asyncio
 import contextlib
 import functools
+import time
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -42,9 +43,11 @@ async def run_plan(pool: asyncpg.Pool, plan_id: UUID) -> PlanState | None:
     if started is None:
         return None
     bound = log.bind(plan_id=str(plan_id))
+    clock = time.perf_counter()
     try:
         async with pool.acquire() as conn:
             problem, derived = await _problem(conn, started)
+        bound = bound.bind(derive_seconds=round(time.perf_counter() - clock, 3))
         result = await _solve_watching(pool, plan_id, problem)
         ended = plans.ended_of(problem, result, derived)
     except rules.PlanStopped:
@@ -59,7 +62,8 @@ async def run_plan(pool: asyncpg.Pool, plan_id: UUID) -> PlanState | None:
         ended = Ended(state=PlanState.FAILED, failure=rules.failure_of(error))
     async with pool.acquire() as conn:
         saved = await plans.finish(conn, plan_id, ended)
-    bound.info("plan_ended", status=ended.state, saved=saved)
+    bound.info("plan_ended", status=ended.state, saved=saved,
+               seconds=round(time.perf_counter() - clock, 3))  # fmt: skip
     return ended.state if saved else None
 
 
