@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml uv.lock
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/kolmarket serve --demo
+	$(BIN)/kolmarket serve --demo --with-worker
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -39,7 +39,7 @@ migrate: $(STAMP)
 	$(BIN)/kolmarket migrate
 
 bench: $(STAMP)
-	for name in auth catalog pricing negotiation tracking webhooks; do \
+	for name in auth catalog pricing planning negotiation tracking webhooks; do \
 		if [ -f bench/$$name.py ]; then $(BIN)/python -m bench.$$name || exit 1; fi; \
 	done
 

@@ -120,6 +120,32 @@ class DeliveryPolicy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     ] = False
 
 
+class Targeting(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Whom the brief is for beyond its platforms, tiers and product category: plans draw
+    their creators from the catalog with these, and offers respect them."""
+
+    regions: Annotated[
+        list[Annotated[str, Meta(pattern="^[A-Z]{2}$")]],
+        Meta(max_length=50, description="creators' home regions (ISO 3166-1 alpha-2); empty: any"),
+    ] = []
+    min_authenticity: (
+        Annotated[
+            float,
+            Meta(
+                ge=0.0,
+                le=1.0,
+                description="creators scoring below are not planned; the rate card's floor "
+                "applies in any case",
+            ),
+        ]
+        | None
+    ) = None
+    payout_ready_required: Annotated[
+        bool,
+        Meta(description="whether offers go only to KOLs whose payout account can receive payouts"),
+    ] = False
+
+
 Platforms = Annotated[list[Platform], Meta(min_length=1, max_length=10)]
 Tiers = Annotated[list[Tier], Meta(min_length=1, max_length=5)]
 Deliverables = Annotated[list[Deliverable], Meta(min_length=1, max_length=5)]
@@ -140,6 +166,7 @@ class BriefIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
     visibility: Visibility = Visibility.OPEN
     max_counter_rounds: CounterRounds = 5
     delivery: DeliveryPolicy = DeliveryPolicy()
+    targeting: Targeting = msgspec.field(default_factory=Targeting)
 
 
 class BriefPatch(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -160,6 +187,7 @@ class BriefPatch(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
     visibility: Visibility | None = None
     max_counter_rounds: CounterRounds | None = None
     delivery: DeliveryPolicy | None = None
+    targeting: Targeting | None = None
 
 
 class BriefOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -183,6 +211,7 @@ class BriefOut(msgspec.Struct, kw_only=True, frozen=True):
     visibility: Visibility
     max_counter_rounds: int
     delivery: DeliveryPolicy
+    targeting: Targeting
     committed: int
     reserved: int
     remaining: int

@@ -340,6 +340,29 @@ class NotificationRead(_Event, tag="notification.read", frozen=True):
     unread: int
 
 
+class _PlanEvent(_Event, frozen=True):
+    plan_id: UUID
+    brief_id: UUID | None
+    merchant_id: UUID
+    kind: str
+
+
+class PlanFinished(_PlanEvent, tag="plan.finished", frozen=True):
+    """A plan ended: `solved` (with why it stopped), `infeasible`, `failed` or `cancelled`."""
+
+    status: str
+    stop_reason: str | None
+    objective_value: float | None
+    bound: float | None
+    gap: float | None
+
+
+class PlanAdopted(_PlanEvent, tag="plan.adopted", frozen=True):
+    """The plan became its brief's plan of record (replacing `replaced`, if any)."""
+
+    replaced: UUID | None
+
+
 EventPayload = (
     BriefPublished
     | BriefClosed
@@ -378,4 +401,6 @@ EventPayload = (
     | MerchantEnabled
     | NotificationCreated
     | NotificationRead
+    | PlanFinished
+    | PlanAdopted
 )

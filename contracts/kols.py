@@ -1,9 +1,10 @@
 """KOL catalog: profiles, platform accounts with their metric history, authenticity, search.
 
 Shares are fractions in 0..1; an audience dimension's shares sum to 1 (within 0.001).
-`reference_price` is the default rate card's creator fee for one post or short video, in
-integer minor units of `currency`; it is null when the card does not quote the account
-(authenticity below the card's floor).
+`reference_price` is a rate card's creator fee for one short video (video-first platforms)
+or post, in integer minor units of `currency`, priced by the card `rate_card_version` names:
+the current card, recomputed when an operator publishes a new one. It is null when the card
+does not quote the account (authenticity below the card's floor).
 """
 
 import enum
@@ -292,6 +293,7 @@ class AccountCard(msgspec.Struct, kw_only=True, frozen=True):
     authenticity: float
     reference_price: int | None
     currency: str
+    rate_card_version: str
     verified: bool
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import msgspec
 
+from contracts.common import Platform, Tier
 from contracts.deals import DealStatus
 
 
@@ -58,6 +59,24 @@ class Comparison(msgspec.Struct, kw_only=True, frozen=True):
     actual: int
 
 
+class SegmentComparison(msgspec.Struct, kw_only=True, frozen=True):
+    """One (platform, tier): what the adopted plan expected there, and what its deals did.
+
+    A deal counts in the platform of its first deliverable and the tier of the KOL's account
+    on that platform. Expected reach and conversions are rounded; spend is minor units."""
+
+    platform: Platform
+    tier: Tier
+    expected_creators: int
+    expected_spend: int
+    expected_reach: int
+    expected_conversions: int
+    deals: int
+    spend: int
+    reach: int
+    conversions: int
+
+
 class Stage(enum.StrEnum):
     REACH = "reach"
     ENGAGEMENT = "engagement"
@@ -75,6 +94,9 @@ class FunnelStep(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class BriefReport(msgspec.Struct, kw_only=True, frozen=True):
+    """`plan_id` is the brief's adopted plan, which `against_plan` (in total) and
+    `against_plan_by_segment` compare with; null (and no expectations) until one is adopted."""
+
     brief_id: UUID
     title: str
     currency: str
@@ -83,4 +105,5 @@ class BriefReport(msgspec.Struct, kw_only=True, frozen=True):
     total: Figures
     deals: list[DealReport]
     against_plan: list[Comparison]
+    against_plan_by_segment: list[SegmentComparison]
     funnel: list[FunnelStep]

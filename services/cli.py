@@ -17,6 +17,7 @@ from services.planning.cli import plan
 from services.settings import Settings
 
 T = TypeVar("T")
+APP = "services.api.app:create_app"
 
 
 @click.group()
@@ -44,10 +45,20 @@ def migrate() -> None:
 @click.option("--workers", default=1, show_default=True, help="Worker processes.")
 @click.option("--demo", is_flag=True, help="Load the demo marketplace (idempotent).")
 @click.option("--no-migrate", is_flag=True, help="Do not migrate before serving.")
-def serve(host: str | None, port: int | None, workers: int, demo: bool, no_migrate: bool) -> None:
+@click.option(
+    "--with-worker",
+    is_flag=True,
+    help="Run background jobs in the same process, beside the API (one API process only).",
+)
+def serve(
+    host: str | None, port: int | None, workers: int, demo: bool, no_migrate: bool,
+    with_worker: bool,
+) -> None:  # fmt: skip
     """Serve the API. Without DATABASE_URL, an embedded PostgreSQL is started first."""
     import uvicorn
 
+    if with_worker and workers != 1:
+        raise click.UsageError("--with-worker runs beside one API process; use --workers 1")
     settings, url = _settings_with_database()
     if not no_migrate:
         database.upgrade(url)
@@ -56,19 +67,23 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_migra
 
         load_demo(url)
     os.environ["DATABASE_URL"] = url
-    uvicorn.run(
-        "services.api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_config": None,
+        "access_log": False,
         # The app itself honours X-Forwarded-For and X-Forwarded-Proto from TRUSTED_PROXIES
         # only (services/api/app.py); uvicorn's own default would trust any local peer.
-        proxy_headers=False,
-        server_header=False,
-    )
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    if with_worker:
+        from services.worker.embedded import serve_with_worker
+
+        asyncio.run(serve_with_worker(uvicorn.Config(APP, **options), url, settings))
+    else:
+        uvicorn.run(APP, workers=workers, **options)
 
 
 @main.command()

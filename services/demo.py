@@ -1,7 +1,9 @@
 """The demo marketplace `kolmarket serve --demo` loads: idempotent, through the use cases.
 
 Accounts (password for all: `demo password 1`):
-    merchant owner  demo-merchant@kolmarket.test   (Lumen Beauty, with an open brief)
+    merchant owner  demo-merchant@kolmarket.test   (Lumen Beauty, with an open brief, its
+                                                    adopted plan and the invitations made
+                                                    from it)
     KOL             demo-kol@kolmarket.test        (a TikTok account, invited to the brief:
                                                     an unread notification, and a mail
                                                     through SMTP_URL when it is set)
@@ -25,6 +27,7 @@ from contracts.briefs import BriefIn
 from contracts.deals import DealOut
 from contracts.kols import AccountIn, ProfileIn
 from contracts.offers import AnswerIn, InviteIn
+from contracts.plan_requests import AllocationPlanIn, PlanInvitationsIn
 from contracts.tracking import ConversionBatchIn, ConversionIn
 from services import database
 from services.accounts import service as accounts
@@ -32,8 +35,10 @@ from services.actors import Caller
 from services.briefs import service as briefs
 from services.catalog import service as catalog
 from services.catalog.seed import seed_kols
+from services.negotiation import invitations
 from services.negotiation import service as negotiation
 from services.notifications.runner import Notifier
+from services.planning import service as planning
 from services.settings import Settings
 from services.tracking import rules_clicks
 from services.tracking import service as tracking
@@ -88,7 +93,32 @@ async def _load(url: str) -> None:
     finally:
         await pool.close()
     await seed_kols(url, CATALOG_SIZE, seed=7)
+    await _adopted_plan(url)
     log.info("demo_loaded", merchant=MERCHANT_EMAIL, kol=KOL_EMAIL, operator=OPERATOR_EMAIL)
+
+
+async def _adopted_plan(url: str) -> None:
+    """The brief planned from the catalog as a merchant would: an allocation, the selection
+    that follows it, adopted, and an invitation to each creator it chose."""
+    conn = await database.connect(url)
+    try:
+        merchant = await _merchant(conn)
+        brief_id = await conn.fetchval(
+            "SELECT id FROM briefs WHERE merchant_id = $1 ORDER BY created_at LIMIT 1",
+            merchant.merchant_id,
+        )
+        if await conn.fetchval(
+            "SELECT 1 FROM plans WHERE brief_id = $1 AND adopted_at IS NOT NULL", brief_id
+        ):
+            return
+        allocation = await planning.plan_brief(conn, merchant, brief_id, AllocationPlanIn())
+        selection = await planning.selection_from_allocation(conn, merchant, allocation.id)
+        await planning.adopt(conn, merchant, selection.id)
+        note = PlanInvitationsIn(message="Our Glow Serum launch: we would love your take on it.")
+        sent = await invitations.invite_from_plan(conn, merchant, selection.id, note)
+    finally:
+        await conn.close()
+    log.info("demo_plan_adopted", plan_id=str(selection.id), invited=sent.invited)
 
 
 async def _kol(conn: asyncpg.Connection) -> Caller:
@@ -243,7 +273,7 @@ def _brief(today: datetime) -> dict[str, object]:
             "category": "beauty",
             "average_order_value": 4_500,
         },
-        "goals": {"reach": 500_000, "conversions": 2_000},
+        "goals": {"reach": 500_000, "conversions": 200},
         "budget": 2_000_000,
         "currency": "USD",
         "platforms": ["tiktok", "instagram", "xiaohongshu"],

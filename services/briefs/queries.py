@@ -22,8 +22,9 @@ FIELDS = """
     b.category, b.average_order_value, b.goal_reach, b.goal_conversions, b.budget, b.currency,
     b.platforms, b.tiers, b.deliverables, b.apply_by, b.posting_from, b.posting_until,
     b.commission_bp, b.attribution_days, b.visibility, b.max_counter_rounds, b.review_days,
-    b.min_live_days, b.payout_hold_days, b.return_days, b.click_required, b.created_at,
-    b.updated_at, b.published_at, b.closed_at
+    b.min_live_days, b.payout_hold_days, b.return_days, b.click_required, b.regions,
+    b.min_authenticity, b.payout_ready_required, b.created_at, b.updated_at, b.published_at,
+    b.closed_at
 """
 COLUMNS = f"{FIELDS}, {COMMITTED} AS committed, {RESERVED} AS reserved"
 
@@ -33,9 +34,9 @@ INSERT_BRIEF = f"""
         average_order_value, goal_reach, goal_conversions, budget, currency, platforms, tiers,
         deliverables, apply_by, posting_from, posting_until, commission_bp, attribution_days,
         visibility, max_counter_rounds, review_days, min_live_days, payout_hold_days,
-        return_days, click_required
+        return_days, click_required, regions, min_authenticity, payout_ready_required
     ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-              $19, $20, $21, $22, $23, $24, $25, $26)
+              $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
     RETURNING {COLUMNS}
 """
 UPDATE_BRIEF = f"""
@@ -45,7 +46,8 @@ UPDATE_BRIEF = f"""
         currency = $12, platforms = $13, tiers = $14, deliverables = $15, apply_by = $16,
         posting_from = $17, posting_until = $18, commission_bp = $19, attribution_days = $20,
         visibility = $21, max_counter_rounds = $22, review_days = $23, min_live_days = $24,
-        payout_hold_days = $25, return_days = $26, click_required = $27, updated_at = now()
+        payout_hold_days = $25, return_days = $26, click_required = $27, regions = $28,
+        min_authenticity = $29, payout_ready_required = $30, updated_at = now()
     WHERE b.id = $1 AND b.merchant_id = $2
     RETURNING {COLUMNS}
 """

@@ -56,6 +56,9 @@ def problems(brief: BriefIn) -> list[Problem]:
         values = getattr(brief, name)
         if len(set(values)) != len(values):
             found.append(Problem(name, f"{name} must not repeat a value"))
+    regions = brief.targeting.regions
+    if len(set(regions)) != len(regions):
+        found.append(Problem("targeting.regions", "regions must not repeat a value"))
     timeline = brief.timeline
     if timeline.posting_until < timeline.posting_from:
         found.append(

@@ -21,6 +21,7 @@ from contracts.briefs import (
     BriefStatus,
     CommissionOffer,
     DeliveryPolicy,
+    Targeting,
     Timeline,
 )
 from contracts.events import BriefClosed, BriefPublished
@@ -46,6 +47,7 @@ def _grouped(row: asyncpg.Record) -> dict[str, Any]:
         "timeline": {name: row[name] for name in Timeline.__struct_fields__},
         "commission": {name: row[name] for name in CommissionOffer.__struct_fields__},
         "delivery": {name: row[name] for name in DeliveryPolicy.__struct_fields__},
+        "targeting": {name: row[name] for name in Targeting.__struct_fields__},
     }
 
 
@@ -88,6 +90,9 @@ def _values(spec: BriefIn) -> tuple[Any, ...]:
         spec.delivery.payout_hold_days,
         spec.delivery.return_days,
         spec.delivery.click_required,
+        list(spec.targeting.regions),
+        spec.targeting.min_authenticity,
+        spec.targeting.payout_ready_required,
     )
 
 

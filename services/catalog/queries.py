@@ -78,7 +78,8 @@ UPDATE_OVERRIDE = """
     UPDATE kol_accounts SET authenticity_override = $3::float8,
         override_note = CASE WHEN $3::float8 IS NULL THEN NULL ELSE $4 END,
         overridden_at = CASE WHEN $3::float8 IS NULL THEN NULL ELSE now() END,
-        verified = coalesce($5, verified), reference_price = $6, updated_at = now()
+        verified = coalesce($5, verified), reference_price = $6, price_currency = $7,
+        rate_card_version = $8, updated_at = now()
     WHERE id = $1 AND kol_id = $2
     RETURNING *
 """
@@ -151,8 +152,8 @@ KOL_TERMS: Final = (
 # names are joined to the page's few rows only.
 BRANCH = """
     SELECT a.id AS account_id, a.kol_id, a.platform, a.handle, a.tier, a.followers,
-        a.engagement_rate, a.authenticity, a.reference_price, a.price_currency, a.verified,
-        {relevance}::int AS relevance
+        a.engagement_rate, a.authenticity, a.reference_price, a.price_currency,
+        a.rate_card_version, a.verified, {relevance}::int AS relevance
     FROM {source} a
     WHERE {where}
     ORDER BY a.{column}{direction}, a.id{direction}

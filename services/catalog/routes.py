@@ -36,8 +36,8 @@ Price = Annotated[
     QueryParameter(
         ge=0,
         le=10**11,
-        description="the default rate card's creator fee for one post or short video, in "
-        "minor units of its currency (USD cents); unquoted accounts never match",
+        description="the current rate card's creator fee for one post or short video, in "
+        "minor units of its currency; unquoted accounts never match",
     ),
 ]
 Sort = Annotated[

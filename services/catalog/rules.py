@@ -27,26 +27,35 @@ from contracts.kols import (
     SearchSort,
     SortOrder,
 )
-from contracts.pricing import AccountMetrics, DeliverableOrder, ProductTerms, QuoteRequest
+from contracts.pricing import (
+    AccountMetrics,
+    DeliverableOrder,
+    ProductTerms,
+    QuoteRequest,
+    RateCard,
+)
 from pricing import QuoteRefused, default_rate_card, quote
 from services.errors import Invalid
 
 T = TypeVar("T")
 
 # ---- Reference price of one post or short video -------------------------------------------
-# The default rate card's creator fee, from `pricing`: the amounts are minor units of its
-# currency, and the card's version is kept beside each price.
-CARD: Final = default_rate_card()
-PRICE_CURRENCY: Final = CARD.currency
+# The creator fee of the current rate card (read from the database by the caller); the card's
+# currency and version are kept beside each price.
 VIDEO_FIRST: Final = frozenset(
     Platform(p) for p in ("douyin", "kuaishou", "taobao_live", "tiktok", "bilibili", "youtube")
 )
 
 
 def reference_price(
-    platform: Platform, followers: int, median_views: int, engagement: float, authenticity: float
+    card: RateCard,
+    platform: Platform,
+    followers: int,
+    median_views: int,
+    engagement: float,
+    authenticity: float,
 ) -> int | None:
-    """The card's creator fee for one short video (video-first platforms) or post, in minor
+    """`card`'s creator fee for one short video (video-first platforms) or post, in minor
     units; None when the card does not quote the account (authenticity below its floor)."""
     kind = Deliverable.SHORT_VIDEO if platform in VIDEO_FIRST else Deliverable.POST
     account = AccountMetrics(
@@ -60,10 +69,10 @@ def reference_price(
         account=account,
         deliverable=DeliverableOrder(kind=kind),
         product=ProductTerms(average_order_value=0),
-        currency=CARD.currency,
+        currency=card.currency,
     )
     try:
-        return quote(request, CARD).creator_fee
+        return quote(request, card).creator_fee
     except QuoteRefused:
         return None
 
@@ -80,9 +89,14 @@ class Sample(NamedTuple):
     engagement_rate: float
 
 
+# Scoring compares engagement with the default card's tier medians: a fixed yardstick, so that
+# scores do not move when an operator publishes new prices.
+SCORING_CARD: Final = default_rate_card()
+
+
 def median_engagement(platform: Platform, tier: Tier) -> float:
-    """The rate card's median engagement rate of accounts of this platform and tier."""
-    return CARD.median_engagement_bp[platform][tier] / 10_000
+    """The default card's median engagement rate of accounts of this platform and tier."""
+    return SCORING_CARD.median_engagement_bp[platform][tier] / 10_000
 
 
 MIN_FOLLOWERS_CHECKED: Final = 1_000  # smaller accounts are too noisy to judge

@@ -24,8 +24,10 @@ import numpy as np
 
 from contracts.common import TIER_FLOORS, Platform, Tier, tier_for_followers
 from contracts.kols import AgeBand, Category
+from contracts.pricing import RateCard
 from services import database
 from services.catalog import rules
+from services.planning.ratecards import current_rate_card
 
 TIERS = [Tier.NANO, Tier.MICRO, Tier.MID, Tier.MACRO, Tier.MEGA]
 TIER_SHARES = np.array([55, 30, 10, 3.5, 1.5]) / 100
@@ -115,7 +117,9 @@ async def seed_kols(
     if isinstance(url_or_pool, str):
         pool = await database.create_pool(url_or_pool, min_size=1, max_size=writers)
     try:
-        counts = await _load(pool, n, CatalogGenerator(seed), batch_size, writers, progress)
+        async with pool.acquire() as conn:
+            card = await current_rate_card(conn)
+        counts = await _load(pool, n, CatalogGenerator(seed, card), batch_size, writers, progress)
     finally:
         if isinstance(url_or_pool, str):
             await pool.close()
@@ -204,8 +208,9 @@ class History(NamedTuple):
 class CatalogGenerator:
     """Deterministic rows: the batch starting at KOL i is drawn from stream (seed, i)."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, card: RateCard) -> None:
         self.seed = seed
+        self.card = card
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         # Monthly snapshots, two months ago to now, each at a random hour of its day.
         self.moments = [
@@ -242,11 +247,14 @@ class CatalogGenerator:
             ]
             account = (ids[i], PLATFORMS[platform_index], posts[i], bool(verified[i]))
             handle = f"{batch.kols[owner][1].replace(' ', '.').lower()}_{self.seed}_{start + owner}"
-            _add_account(batch, batch.kols[owner], handle, account, samples, audiences[i])
+            _add_account(
+                self.card, batch, batch.kols[owner], handle, account, samples, audiences[i]
+            )
         return batch
 
 
 def _add_account(
+    card: RateCard,
     batch: Batch,
     owner: tuple[Any, ...],
     handle: str,
@@ -270,9 +278,9 @@ def _add_account(
             *(latest.median_views, latest.median_likes, latest.median_comments),
             *(latest.engagement_rate, posts, *shares, top_regions),
             rules.reference_price(
-                platform, latest.followers, latest.median_views, latest.engagement_rate, score
+                card, platform, latest.followers, latest.median_views, latest.engagement_rate, score
             ),
-            *(rules.PRICE_CURRENCY, rules.CARD.version, score),
+            *(card.currency, card.version, score),
             msgspec.json.encode(reasons).decode(),
             *(latest.taken_at, history[0].taken_at),
         )

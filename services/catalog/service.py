@@ -26,11 +26,13 @@ from contracts.kols import (
     SnapshotOut,
     SnapshotPage,
 )
+from contracts.pricing import RateCard
 from services import audit
 from services.actors import Caller
 from services.catalog import queries, rules
 from services.errors import Conflict, NotFound
 from services.idempotency import idempotent
+from services.planning.ratecards import current_rate_card
 
 log = structlog.get_logger(__name__)
 # When the planner expects at most this many matching KOLs they are counted (a bounded
@@ -107,7 +109,7 @@ async def _add_account(conn: asyncpg.Connection, kol_id: UUID, data: AccountIn) 
         data.profile_url,
         score,
         [msgspec.to_builtins(r) for r in reasons],
-        *_measured(data.platform, m, score),
+        *_measured(await current_rate_card(conn), data.platform, m, score),
     )
     if row is None:
         raise Conflict(f"the {data.platform} handle {data.handle} is already listed")
@@ -149,19 +151,23 @@ async def _record_metrics(
     platform = Platform(account["platform"])
     score, reasons = rules.score_authenticity(platform, [rules.Sample(**dict(r)) for r in history])
     override = account["authenticity_override"]
+    card = await current_rate_card(conn)
     return await conn.fetchrow(
         queries.UPDATE_METRICS,
         account["id"],
         account["kol_id"],
         score,
         [msgspec.to_builtins(r) for r in reasons],
-        *_measured(platform, m, score if override is None else override),
+        *_measured(card, platform, m, score if override is None else override),
     )
 
 
-def _measured(platform: Platform, m: MetricsIn, authenticity: float) -> tuple[Any, ...]:
+def _measured(
+    card: RateCard, platform: Platform, m: MetricsIn, authenticity: float
+) -> tuple[Any, ...]:
     """The account columns a snapshot sets, in the order INSERT_ACCOUNT and UPDATE_METRICS
-    take them; the price is quoted at the account's effective authenticity."""
+    take them; the price is quoted by the current card at the account's effective
+    authenticity."""
     return (
         m.followers,
         tier_for_followers(m.followers),
@@ -172,10 +178,10 @@ def _measured(platform: Platform, m: MetricsIn, authenticity: float) -> tuple[An
         m.posts_per_month,
         *_audience_columns(m.audience),
         rules.reference_price(
-            platform, m.followers, m.median_views, m.engagement_rate, authenticity
+            card, platform, m.followers, m.median_views, m.engagement_rate, authenticity
         ),
-        rules.PRICE_CURRENCY,
-        rules.CARD.version,
+        card.currency,
+        card.version,
     )
 
 
@@ -233,7 +239,9 @@ async def review_authenticity(
         if row is None:
             raise NotFound("account", account_id)
         effective = row["computed_authenticity"] if data.score is None else data.score
+        card = await current_rate_card(conn)
         price = rules.reference_price(
+            card,
             Platform(row["platform"]),
             row["followers"],
             row["median_views"],
@@ -241,7 +249,9 @@ async def review_authenticity(
             effective,
         )
         row = await conn.fetchrow(
-            queries.UPDATE_OVERRIDE, account_id, kol_id, data.score, note, data.verified, price
+            queries.UPDATE_OVERRIDE,
+            *(account_id, kol_id, data.score, note, data.verified),
+            *(price, card.currency, card.version),
         )
         await conn.execute(
             queries.INSERT_OVERRIDE, account_id, caller.user_id, data.score, data.verified, note

@@ -15,6 +15,9 @@ OFFER_FIELDS = """
 """
 
 KOL_EXISTS = "SELECT EXISTS (SELECT 1 FROM kols WHERE id = $1)"
+PAYOUT_READY = """
+    SELECT EXISTS (SELECT 1 FROM payout_accounts WHERE kol_id = $1 AND payouts_enabled)
+"""
 
 # The offer with its brief locked, for answers that touch the brief's budget (always the
 # brief before the offer). The offer's own columns may be a moment old once the lock is

@@ -1,5 +1,6 @@
-"""HTTP face of negotiation: invitations, applications, answers to an offer's revisions, and
-the cancellation of a brief, which withdraws its open offers."""
+"""HTTP face of negotiation: invitations (one at a time, or every creator a plan chose),
+applications, answers to an offer's revisions, and the cancellation of a brief, which
+withdraws its open offers."""
 
 import functools
 from uuid import UUID
@@ -19,7 +20,8 @@ from contracts.offers import (
     OfferPage,
     OfferStatus,
 )
-from services.negotiation import offers, service
+from contracts.plan_requests import PlanInvitationsIn, PlanInvitationsOut
+from services.negotiation import invitations, offers, service
 from services.web import (
     DB,
     AppSettings,
@@ -179,4 +181,37 @@ class OffersController(Controller):
         return await service.withdraw(db, caller, offer_id, data)
 
 
-ROUTES = [BriefOffersController, OffersController]
+class PlanInvitationsController(Controller):
+    """Offers to the creators a plan chose."""
+
+    path = "/v1/plans/{plan_id:uuid}/invitations"
+    security = [{"BearerToken": []}]
+
+    @post(
+        "/",
+        guards=[allow("merchant")],
+        tags=["planning", "offers"],
+        status_code=200,
+        operation_id="inviteFromPlan",
+        summary="Invite every creator a solved selection chose (or the KOLs named): one offer "
+        "each, terms from its quote and the brief, refusals item by item",
+        description=(
+            "One transaction: offers open in the plan's order under the brief's budget rule. "
+            "A KOL with an open offer already, without a ready payout account when the brief "
+            "requires one, or over what remains of the budget is refused on its own line."
+        ),
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def invite_from_plan(
+        self,
+        caller: CurrentCaller,
+        plan_id: FromPath[UUID],
+        db: DB,
+        idempotency: Idempotency,
+        data: JSONBody[PlanInvitationsIn | None] = None,
+    ) -> PlanInvitationsOut:
+        body = data or PlanInvitationsIn()
+        return await invitations.invite_from_plan(db, caller, plan_id, body, key=idempotency)
+
+
+ROUTES = [BriefOffersController, OffersController, PlanInvitationsController]

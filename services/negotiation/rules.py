@@ -116,6 +116,16 @@ def opening_refusal(
     return ""
 
 
+def payout_refusal(required: bool, ready: bool) -> str:
+    """Why a brief that requires a ready payout account takes no offer of this KOL."""
+    if required and not ready:
+        return (
+            "the brief requires a payout account that can receive payouts, and the KOL has "
+            "none ready yet"
+        )
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class BriefFrame:
     """What of a brief the terms of its offers must respect."""

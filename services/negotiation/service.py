@@ -111,11 +111,11 @@ async def invite(
     conn: asyncpg.Connection, caller: Caller, brief_id: UUID, data: InviteIn
 ) -> OfferOut:
     brief = await briefs.lock_for_merchant(conn, caller.merchant_id, brief_id)
-    if reason := _opening_refusal(OfferOrigin.INVITATION, brief):
+    if reason := opening_refusal(OfferOrigin.INVITATION, brief):
         raise Conflict(reason)
     if not await conn.fetchval(queries.KOL_EXISTS, data.kol_id):
         raise NotFound("kol", data.kol_id)
-    return await _open(conn, caller, brief, data.kol_id, OfferOrigin.INVITATION, data)
+    return await open_offer(conn, caller, brief, data.kol_id, OfferOrigin.INVITATION, data)
 
 
 @idempotent
@@ -124,12 +124,12 @@ async def apply(
 ) -> OfferOut:
     assert caller.kol_id is not None
     brief = await briefs.lock_for_kol(conn, caller.kol_id, brief_id)
-    if reason := _opening_refusal(OfferOrigin.APPLICATION, brief):
+    if reason := opening_refusal(OfferOrigin.APPLICATION, brief):
         raise Conflict(reason)
-    return await _open(conn, caller, brief, caller.kol_id, OfferOrigin.APPLICATION, data)
+    return await open_offer(conn, caller, brief, caller.kol_id, OfferOrigin.APPLICATION, data)
 
 
-def _opening_refusal(origin: OfferOrigin, brief: asyncpg.Record) -> str:
+def opening_refusal(origin: OfferOrigin, brief: asyncpg.Record) -> str:
     return rules.opening_refusal(
         origin,
         BriefStatus(brief["status"]),
@@ -139,7 +139,7 @@ def _opening_refusal(origin: OfferOrigin, brief: asyncpg.Record) -> str:
     )
 
 
-async def _open(
+async def open_offer(
     conn: asyncpg.Connection,
     caller: Caller,
     brief: asyncpg.Record,
@@ -147,7 +147,12 @@ async def _open(
     origin: OfferOrigin,
     proposal: InviteIn | ApplicationIn,
 ) -> OfferOut:
+    """Open an offer on the brief locked by the caller's transaction (revision 1); invitations
+    from a plan open theirs this way too."""
     side, terms = offers.side_of(caller), proposal.terms
+    ready = await conn.fetchval(queries.PAYOUT_READY, kol_id)
+    if reason := rules.payout_refusal(brief["payout_ready_required"], ready):
+        raise Conflict(reason)
     numbers = await _numbers(conn, brief["id"], brief, terms, side, None)
     values = (origin.value, side.value, numbers.merchant_pays, terms.expires_at)
     offer = await conn.fetchrow(

@@ -1,1 +1,2 @@
-"""Campaign planning: tier allocation and creator selection (the `plan` commands)."""
+"""Campaign planning: rate cards and quotes, a brief's plans (tier allocations and creator
+selections, derived from the catalog or given), their lifecycle, and the `plan` commands."""

@@ -1,22 +1,41 @@
-"""HTTP face of pricing and planning: rate cards, quotes, allocations and selections."""
+"""HTTP face of pricing and planning: rate cards, quotes, a brief's plans, allocations and
+selections, and what a plan's merchant does with it (read its creators, adopt, cancel, turn an
+allocation into a selection)."""
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from contracts.plan_requests import BriefPlanIn
 from contracts.planning import AllocationProblem, SelectionProblem
-from contracts.plans import CatalogSelectionIn, PlanOut, PlanState
+from contracts.plans import CatalogSelectionIn, PlanOut, PlanPage, SelectedCreatorPage
 from contracts.pricing import Quote, RateCard
 from contracts.quotes import QuoteIn, RateCardIn
-from services.planning import quoting, ratecards, service
-from services.web import DB, CurrentCaller, allow, problem_responses
+from services.planning import creators, quoting, ratecards, rules, service
+from services.web import (
+    DB,
+    CurrentCaller,
+    Cursor,
+    Idempotency,
+    Limit,
+    allow,
+    problem_responses,
+)
 
 BriefId = FromQuery[UUID | None]
 # Selections of up to 200,000 inline candidates (about 30 MB of JSON) are accepted.
 SELECTION_MAX_BODY = 64 * 1024 * 1024
+
+
+PlaceCursor = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=creators.CURSOR_PATTERN, description="`next_cursor` of the previous page"
+    ),
+]
 
 
 class RateCardsController(Controller):
@@ -70,9 +89,9 @@ class PlansController(Controller):
 
     @post(
         "/allocations",
-        status_code=HTTP_201_CREATED,
         operation_id="createAllocation",
-        summary="Spread a budget over (platform, tier) segments; a diagnosis if infeasible",
+        summary="Spread a budget over (platform, tier) segments; a diagnosis if infeasible; "
+        "more than 60 segments are queued (202)",
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def allocation(
@@ -81,8 +100,8 @@ class PlansController(Controller):
         data: JSONBody[AllocationProblem],
         db: DB,
         brief_id: BriefId = None,
-    ) -> PlanOut:
-        return await service.create_allocation(db, caller, data, brief_id)
+    ) -> Response[PlanOut]:
+        return _created_or_accepted(await service.create_allocation(db, caller, data, brief_id))
 
     @post(
         "/selections",
@@ -114,18 +133,116 @@ class PlansController(Controller):
     @get(
         "/{plan_id:uuid}",
         operation_id="getPlan",
-        summary="A plan: its state, and its result or diagnosis once solved",
+        summary="A plan: its state, its progress while it runs, and how it ended",
         responses=problem_responses(401, 403, 404),
     )
     async def get_plan(self, caller: CurrentCaller, plan_id: FromPath[UUID], db: DB) -> PlanOut:
         return await service.get_plan(db, caller, plan_id)
 
+    @get(
+        "/{plan_id:uuid}/creators",
+        operation_id="listPlanCreators",
+        summary="The creators a derived selection chose, in order, each with its quotes",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
+    async def plan_creators(
+        self,
+        caller: CurrentCaller,
+        plan_id: FromPath[UUID],
+        db: DB,
+        limit: Limit = 20,
+        cursor: PlaceCursor = None,
+    ) -> SelectedCreatorPage:
+        return await creators.page(db, caller, plan_id, limit, cursor)
+
+    @post(
+        "/{plan_id:uuid}/adopt",
+        status_code=200,
+        operation_id="adoptPlan",
+        summary="Make a solved plan its brief's plan of record (the report compares with it)",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def adopt(self, caller: CurrentCaller, plan_id: FromPath[UUID], db: DB) -> PlanOut:
+        return await service.adopt(db, caller, plan_id)
+
+    @post(
+        "/{plan_id:uuid}/cancel",
+        status_code=200,
+        operation_id="cancelPlan",
+        summary="Stop a queued or running plan; it ends cancelled",
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def cancel(self, caller: CurrentCaller, plan_id: FromPath[UUID], db: DB) -> PlanOut:
+        return await service.cancel(db, caller, plan_id)
+
+    @post(
+        "/{plan_id:uuid}/selection",
+        operation_id="selectFromAllocation",
+        summary="Choose the creators of a solved allocation's brief, keeping to its segments "
+        "and its creators per platform and tier (201 solved, 202 queued)",
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    async def selection_from_allocation(
+        self, caller: CurrentCaller, plan_id: FromPath[UUID], db: DB, idempotency: Idempotency
+    ) -> Response[PlanOut]:
+        plan = await service.selection_from_allocation(db, caller, plan_id, key=idempotency)
+        return _created_or_accepted(plan)
+
+
+class BriefPlansController(Controller):
+    path = "/v1/briefs/{brief_id:uuid}/plans"
+    tags = ["planning"]
+    security = [{"BearerToken": []}]
+    guards = [allow("merchant")]
+
+    @post(
+        "/",
+        request_max_body_size=SELECTION_MAX_BODY,
+        operation_id="planBrief",
+        summary="Plan the brief: an allocation or a selection, derived from the catalog and the "
+        "current rate card unless segments or candidates are given (201 solved, 202 queued)",
+        description=(
+            "Targets default to the brief: the budget to what remains of it, `min_reach` and "
+            '`min_conversions` to its goals. `{"kind": "allocation"}` alone plans the '
+            "brief. Every derived number is returned with its source in `derivation`. A plan "
+            "is solved while the request waits when it is small (see the README); otherwise "
+            "it is queued and `Location` names it."
+        ),
+        responses=problem_responses(400, 401, 403, 404, 413, 422),
+    )
+    async def plan_brief(
+        self,
+        caller: CurrentCaller,
+        brief_id: FromPath[UUID],
+        data: JSONBody[BriefPlanIn],
+        db: DB,
+        idempotency: Idempotency,
+    ) -> Response[PlanOut]:
+        plan = await service.plan_brief(db, caller, brief_id, data, key=idempotency)
+        return _created_or_accepted(plan)
+
+    @get(
+        "/",
+        operation_id="listBriefPlans",
+        summary="The brief's plans, newest first, with their state and totals",
+        responses=problem_responses(400, 401, 403, 404, 422),
+    )
+    async def list_plans(
+        self,
+        caller: CurrentCaller,
+        brief_id: FromPath[UUID],
+        db: DB,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> PlanPage:
+        return await service.list_plans(db, caller, brief_id, limit, cursor)
+
 
 def _created_or_accepted(plan: PlanOut) -> Response[PlanOut]:
-    queued = plan.status in (PlanState.QUEUED, PlanState.RUNNING)
+    queued = plan.status in rules.UNFINISHED
     headers: dict[str, Any] = {"Location": plan.status_url}
     status = HTTP_202_ACCEPTED if queued else HTTP_201_CREATED
     return Response(plan, status_code=status, headers=headers)
 
 
-ROUTES = [RateCardsController, QuotesController, PlansController]
+ROUTES = [RateCardsController, QuotesController, PlansController, BriefPlansController]

@@ -11,22 +11,23 @@ BRIEF = """
     SELECT id, title, currency, goal_reach, goal_conversions FROM briefs
     WHERE id = $1 AND merchant_id = $2
 """
-# The latest plan solved for the brief.
+# The brief's adopted plan: its totals and what it expects per (platform, tier).
 PLAN = """
     SELECT id, (result->>'total_spend')::bigint AS spend,
            (result->>'total_reach')::float8 AS reach,
-           (result->>'total_conversions')::float8 AS conversions
+           (result->>'total_conversions')::float8 AS conversions,
+           coalesce(expected, '[]'::jsonb) AS expected
     FROM plans
-    WHERE brief_id = $1 AND merchant_id = $2 AND status IN ('optimal', 'feasible')
-    ORDER BY created_at DESC
-    LIMIT 1
+    WHERE brief_id = $1 AND merchant_id = $2 AND adopted_at IS NOT NULL
 """
 # Statuses of the orders a report counts, whether or not their commission is settled yet;
 # held (awaiting an operator), rejected and reversed orders do not count.
 COUNTED_STATUSES = "('pending', 'approved', 'paid')"
 DEALS = f"""
     WITH d AS (
-        SELECT id, kol_id, status, created_at FROM deals WHERE brief_id = $1 AND merchant_id = $2
+        SELECT id, kol_id, status, created_at,
+               terms -> 'deliverables' -> 0 ->> 'platform' AS platform
+        FROM deals WHERE brief_id = $1 AND merchant_id = $2
     ),
     money AS (
         SELECT e.deal_id,
@@ -74,7 +75,10 @@ DEALS = f"""
         WHERE deal_id IN (SELECT id FROM d) AND status <> 'changes_requested'
         GROUP BY deal_id
     )
-    SELECT d.id AS deal_id, d.kol_id, d.status,
+    SELECT d.id AS deal_id, d.kol_id, d.status, d.platform,
+           (SELECT a.tier FROM kol_accounts a
+            WHERE a.kol_id = d.kol_id AND a.platform = d.platform
+            ORDER BY a.followers DESC LIMIT 1) AS tier,
            (coalesce(money.funded, 0) - coalesce(money.refunded, 0))::bigint AS fixed_spend,
            coalesce(money.commission_spend, 0)::bigint AS commission_spend,
            coalesce(orders.pending_commission, 0)::bigint AS pending_commission,

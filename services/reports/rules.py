@@ -6,7 +6,15 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from contracts.reports import BriefReport, Comparison, Figures, FunnelStep, Metric, Stage
+from contracts.reports import (
+    BriefReport,
+    Comparison,
+    Figures,
+    FunnelStep,
+    Metric,
+    SegmentComparison,
+    Stage,
+)
 from pricing import round_half_even
 
 BP = 10_000
@@ -86,6 +94,44 @@ def against_plan(
             actual=actual.conversions,
         ),
     ]
+
+
+# Deals that no longer stand are not counted as a segment's deals (their money still is).
+GONE = frozenset({"cancelled", "refunded"})
+
+
+def against_segments(
+    rows: Sequence[Mapping[str, Any]], plan: Mapping[str, Any] | None
+) -> list[SegmentComparison]:
+    """The adopted plan's expectations per (platform, tier) beside what the deals there did:
+    a deal counts in its first deliverable's platform and its KOL's tier on that platform."""
+    if plan is None:
+        return []
+    zero = {"expected": [0, 0, 0.0, 0.0], "actual": [0, 0, 0, 0]}
+    lines: dict[tuple[str, str], dict[str, list[Any]]] = {}
+    for e in plan["expected"]:
+        line = lines.setdefault((e["platform"], e["tier"]), {k: list(v) for k, v in zero.items()})
+        line["expected"] = [e["creators"], e["spend"], e["reach"], e["conversions"]]
+    for row in rows:
+        if row["platform"] is None or row["tier"] is None:
+            continue
+        line = lines.setdefault(
+            (row["platform"], row["tier"]), {k: list(v) for k, v in zero.items()}
+        )
+        numbers = figures(row)
+        got = [row["status"] not in GONE, numbers.spend, numbers.reach, numbers.conversions]
+        line["actual"] = [a + b for a, b in zip(line["actual"], got, strict=True)]
+    return [
+        SegmentComparison(
+            platform=platform, tier=tier,
+            expected_creators=line["expected"][0], expected_spend=line["expected"][1],
+            expected_reach=round(line["expected"][2]),
+            expected_conversions=round(line["expected"][3]),
+            deals=line["actual"][0], spend=line["actual"][1], reach=line["actual"][2],
+            conversions=line["actual"][3],
+        )
+        for (platform, tier), line in sorted(lines.items())
+    ]  # fmt: skip
 
 
 def to_csv(report: BriefReport) -> str:

@@ -38,5 +38,6 @@ async def brief_report(conn: asyncpg.Connection, merchant_id: UUID, brief_id: UU
             for row in rows
         ],
         against_plan=rules.against_plan(total, goals, plan),
+        against_plan_by_segment=rules.against_segments(rows, plan),
         funnel=rules.funnel(total),
     )

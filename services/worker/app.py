@@ -2,6 +2,8 @@
 
 Each context declares its jobs in `jobs.py` on a `procrastinate.Blueprint`; they are
 registered here under the context's name, so task names read `accounts:purge_rate_limits`.
+The worker runs as its own process (`kolmarket worker`) or beside the API in the same process
+(`kolmarket serve --with-worker`, see `run_embedded`).
 """
 
 import asyncio
@@ -12,6 +14,7 @@ import structlog
 
 from services import database
 from services.accounts.jobs import blueprint as accounts_jobs
+from services.catalog.jobs import blueprint as catalog_jobs
 from services.deals.jobs import blueprint as deals_jobs
 from services.delivery.jobs import blueprint as delivery_jobs
 from services.negotiation.jobs import blueprint as negotiation_jobs
@@ -28,9 +31,10 @@ from services.worker.jobs import blueprint as worker_jobs
 
 log = structlog.get_logger(__name__)
 RESTART_DELAYS = (1, 2, 5, 10, 30)  # seconds between attempts while the database is away
-
+EMBEDDED_GRACE_SECONDS = 5.0
 BLUEPRINTS = {
     "accounts": accounts_jobs,
+    "catalog": catalog_jobs,
     "planning": planning_jobs,
     "negotiation": negotiation_jobs,
     "deals": deals_jobs,
@@ -54,21 +58,27 @@ def task_registry() -> procrastinate.App:
 
 
 async def run_worker(
-    url: str, *, settings: Settings | None = None, concurrency: int = 4, wait: bool = True
+    url: str,
+    *,
+    settings: Settings | None = None,
+    concurrency: int = 4,
+    wait: bool = True,
+    embedded: bool = False,
 ) -> None:
     """Run jobs until stopped (or, with `wait=False`, until the queue is empty).
 
     Jobs share one pool, one Stripe gateway and the settings, given to them in their context.
     Beside them the webhook pump delivers events and the notifier turns events into
     notifications and mails them: in the background while waiting, or once everything due
-    is done when not. When the database goes away the worker does not die: it
-    logs, waits and starts again, for as long as it takes.
+    is done when not. When the database goes away the worker does not die: it logs, waits and
+    starts again, for as long as it takes. An `embedded` worker leaves signals to its host
+    and, when cancelled, gives running jobs EMBEDDED_GRACE_SECONDS to finish.
     """
     settings = settings or Settings.from_env()
     attempt = 0
     while True:
         try:
-            await _run(url, settings, concurrency, wait)
+            await _run(url, settings, concurrency, wait, embedded)
             return
         except Exception as error:  # the database went away (or never came): try again
             if not wait:
@@ -79,20 +89,28 @@ async def run_worker(
             await asyncio.sleep(delay)
 
 
-async def _run(url: str, settings: Settings, concurrency: int, wait: bool) -> None:
+async def _run(url: str, settings: Settings, concurrency: int, wait: bool, embedded: bool) -> None:
     pool = await database.create_pool(url, min_size=1, max_size=concurrency + 4)
     gateway = StripeLibraryGateway(settings)
     connector = procrastinate.PsycopgConnector(conninfo=database.asyncpg_dsn(url))
     pump = Pump(pool, settings, url=url)
     notifier = Notifier(pool, settings, url=url)
+    context = {"pool": pool, "gateway": gateway, "settings": settings}
+    options = {
+        "concurrency": concurrency,
+        "wait": wait,
+        "additional_context": context,
+        "install_signal_handlers": wait and not embedded,
+        "shutdown_graceful_timeout": EMBEDDED_GRACE_SECONDS if embedded else None,
+    }
     try:
         with task_registry().replace_connector(connector) as app:
             async with app.open_async():
                 if wait:
                     async with pump.running(), notifier.running():
-                        await _run_jobs(app, concurrency, wait, pool, gateway, settings)
+                        await app.run_worker_async(**options)
                 else:
-                    await _run_jobs(app, concurrency, wait, pool, gateway, settings)
+                    await app.run_worker_async(**options)
                     await notifier.drain()
                     await pump.drain()
     finally:
@@ -101,17 +119,7 @@ async def _run(url: str, settings: Settings, concurrency: int, wait: bool) -> No
         await pool.close()
 
 
-async def _run_jobs(
-    app: procrastinate.App,
-    concurrency: int,
-    wait: bool,
-    pool: object,
-    gateway: StripeLibraryGateway,
-    settings: Settings,
-) -> None:
-    await app.run_worker_async(
-        concurrency=concurrency,
-        wait=wait,
-        additional_context={"pool": pool, "gateway": gateway, "settings": settings},
-        install_signal_handlers=wait,
-    )
+async def run_embedded(url: str, settings: Settings, concurrency: int = 2) -> None:
+    """The worker beside the API, in its process and on its event loop, until cancelled; it
+    starts again whenever it stops on an error."""
+    await run_worker(url, settings=settings, concurrency=concurrency, embedded=True)

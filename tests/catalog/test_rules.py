@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 
 from contracts.common import Platform, Tier, tier_for_followers
 from contracts.kols import Audience, KolSearch, ReasonCode, SearchSort
+from pricing import default_rate_card
 from services.catalog import rules
 from services.catalog.rules import Sample
 from services.errors import Invalid
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
+CARD = default_rate_card()
 
 
 def sample(days: int = 0, followers: int = 50_000, **changes: float) -> Sample:
@@ -54,14 +56,16 @@ def test_tier_follows_the_published_thresholds(followers: int, tier: Tier) -> No
 def test_reference_price_is_the_rate_cards_creator_fee() -> None:
     # 40,000 views at the card's $10 CPM, engagement at the tier's median: $400.
     median = rules.median_engagement(Platform.DOUYIN, Tier.MID)
-    assert rules.reference_price(Platform.DOUYIN, 200_000, 40_000, median, 1.0) == 40_000
+    assert rules.reference_price(CARD, Platform.DOUYIN, 200_000, 40_000, median, 1.0) == 40_000
     # YouTube is priced at $22.50 CPM; an authenticity of 0.8 takes a fifth off.
     median = rules.median_engagement(Platform.YOUTUBE, Tier.MID)
-    assert rules.reference_price(Platform.YOUTUBE, 200_000, 40_000, median, 1.0) == 90_000
-    assert rules.reference_price(Platform.YOUTUBE, 200_000, 40_000, median, 0.8) == 72_000
+    assert rules.reference_price(CARD, Platform.YOUTUBE, 200_000, 40_000, median, 1.0) == 90_000
+    assert rules.reference_price(CARD, Platform.YOUTUBE, 200_000, 40_000, median, 0.8) == 72_000
     # Below the card's authenticity floor the card quotes nothing.
-    floor = rules.CARD.authenticity_floor_bp / 10_000
-    assert rules.reference_price(Platform.YOUTUBE, 200_000, 40_000, median, floor - 0.01) is None
+    floor = CARD.authenticity_floor_bp / 10_000
+    assert (
+        rules.reference_price(CARD, Platform.YOUTUBE, 200_000, 40_000, median, floor - 0.01) is None
+    )
 
 
 @given(
@@ -74,8 +78,8 @@ def test_reference_price_is_the_rate_cards_creator_fee() -> None:
 def test_reference_price_never_falls_when_views_grow(
     platform: Platform, followers: int, views: int, engagement: float, authenticity: float
 ) -> None:
-    more = rules.reference_price(platform, followers, views + 1, engagement, authenticity)
-    fewer = rules.reference_price(platform, followers, views, engagement, authenticity)
+    more = rules.reference_price(CARD, platform, followers, views + 1, engagement, authenticity)
+    fewer = rules.reference_price(CARD, platform, followers, views, engagement, authenticity)
     assert more is not None and fewer is not None and more >= fewer >= 0
 
 

@@ -26,7 +26,7 @@ OWNERS = {
     "events": {"events"},
     "idempotency": {"idempotency_keys"},
     "catalog": {"kols", "kol_accounts", "kol_account_snapshots", "authenticity_overrides"},
-    "planning": {"plans", "rate_cards"},
+    "planning": {"plans", "plan_items", "rate_cards"},
     "briefs": {"briefs"},
     "negotiation": {"offers", "offer_revisions"},
     "deals": {"deals"},

@@ -17,7 +17,17 @@ COUNTS = """
            (SELECT count(*) FROM clicks) AS clicks,
            (SELECT count(*) FILTER (WHERE status = 'pending') FROM conversions) AS pending,
            (SELECT count(*) FILTER (WHERE status = 'held') FROM conversions) AS held,
-           (SELECT count(*) FILTER (WHERE status = 'rejected') FROM conversions) AS rejected
+           (SELECT count(*) FILTER (WHERE status = 'rejected') FROM conversions) AS rejected,
+           (SELECT count(*) FROM plans WHERE adopted_at IS NOT NULL) AS adopted,
+           (SELECT count(*) FROM plans) AS plans,
+           (SELECT count(*) FROM plan_items i JOIN plans p ON p.id = i.plan_id
+            WHERE p.adopted_at IS NOT NULL) AS chosen
+"""
+# Offers made from the adopted plan: to KOLs it chose, on its brief, proposed by the merchant.
+FROM_PLAN = """
+    SELECT count(*) FROM offers o JOIN plans p ON p.brief_id = o.brief_id
+    WHERE p.adopted_at IS NOT NULL AND o.status = 'open' AND o.proposed_by = 'merchant'
+      AND EXISTS (SELECT 1 FROM plan_items i WHERE i.plan_id = p.id AND i.kol_id = o.kol_id)
 """
 
 
@@ -30,7 +40,7 @@ def demo_url(server_url: str):
 async def _counts(url: str) -> dict[str, int]:
     conn = await asyncpg.connect(database.asyncpg_dsn(url))
     try:
-        return dict(await conn.fetchrow(COUNTS))
+        return dict(await conn.fetchrow(COUNTS)) | {"from_plan": await conn.fetchval(FROM_PLAN)}
     finally:
         await conn.close()
 
@@ -40,7 +50,11 @@ def test_demo_loads_once_and_again_changes_nothing(demo_url: str) -> None:
     first = asyncio.run(_counts(demo_url))
     assert first["kols"] >= CATALOG_SIZE + 1
     assert first["briefs"] == 1
-    assert first["offers"] == 1
+    # The adopted plan (a selection following an allocation) chose creators, and each KOL it
+    # chose has an open offer from it, beside the first invitation.
+    assert (first["adopted"], first["plans"]) == (1, 2)
+    assert first["chosen"] >= first["from_plan"] > 0
+    assert first["offers"] == 1 + first["from_plan"]
     assert (first["deals"], first["clicks"]) == (1, 60)
     assert (first["pending"], first["held"], first["rejected"]) == (9, 1, 1)
     load_demo(demo_url)

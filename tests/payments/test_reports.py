@@ -108,8 +108,8 @@ async def test_report_adds_up_to_the_ledger_and_the_tracked_orders(
     plan_result = {"status": "optimal", "total_spend": 90_000, "total_reach": 25_000.4,
                    "total_conversions": 7.6}  # fmt: skip
     await db.execute(
-        """INSERT INTO plans (merchant_id, brief_id, kind, status, problem, result)
-           VALUES ($1, $2, 'allocation', 'optimal', '{}', $3)""",
+        """INSERT INTO plans (merchant_id, brief_id, kind, status, problem, result, adopted_at)
+           VALUES ($1, $2, 'allocation', 'solved', '{}', $3, now())""",
         uuid.UUID(owner.me["merchant_id"]),
         uuid.UUID(brief["id"]),
         plan_result,
