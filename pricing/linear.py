@@ -85,6 +85,14 @@ class ColumnModel:
         return self.forbidden if self.forbidden is not None else np.zeros(self.n, dtype=bool)
 
 
+def union(size: int, *parts: IntArray) -> IntArray:
+    """The sorted distinct column indices of `parts` (among `size` columns)."""
+    mask = np.zeros(size, dtype=bool)
+    for part in parts:
+        mask[part] = True
+    return np.flatnonzero(mask)
+
+
 def term_values(model: ColumnModel, term: Term, idx: IntArray | None = None) -> FloatArray:
     """The term's coefficient on every column (or on columns `idx`)."""
     values = model.features[term.feature]

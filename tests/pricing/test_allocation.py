@@ -99,7 +99,7 @@ def test_twelve_segments_reach_the_dynamic_programming_optimum() -> None:
     segments = [
         Segment(
             platform=list(Platform)[i % 10],
-            tier=list(Tier)[i % 5],
+            tier=list(Tier)[(i + i // 10) % 5],  # each (platform, tier) once
             fee=int(rng.integers(20, 200)),
             reach=float(rng.integers(500, 5_000)),
             audience=float(rng.integers(20_000, 90_000)),
