@@ -183,11 +183,11 @@ class AllocationPlanner(Planner):
         hint[self.offsets[:-1] + np.rint(self._average_k(x)).astype(np.int64)] = True
         return hint
 
-    def greedy(self, model: ColumnModel) -> BoolArray | None:
+    def greedy(self, model: ColumnModel) -> list[BoolArray]:
         """Nobody hired: a plan whenever every constraint only limits."""
         empty = np.zeros(self.size, dtype=bool)
         empty[self.offsets[:-1]] = True
-        return empty
+        return [empty]
 
     def alternatives(self, x: BoolArray, model: ColumnModel) -> list[tuple[IntArray, IntArray]]:
         """Per segment, the fewest creators with exactly the same reach and conversions

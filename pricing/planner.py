@@ -130,9 +130,9 @@ class Planner(ABC):
         """A fast problem-specific heuristic from the LP solution (none by default)."""
         return None
 
-    def greedy(self, model: ColumnModel) -> BoolArray | None:
-        """A plan before any LP (checked by the search): only the fixed columns."""
-        return model.fixed_mask().copy()
+    def greedy(self, model: ColumnModel) -> list[BoolArray]:
+        """Plans to try before any LP (the search checks them): only the fixed columns."""
+        return [model.fixed_mask().copy()]
 
     def alternatives(self, x: BoolArray, model: ColumnModel) -> list[tuple[IntArray, IntArray]]:
         """Changes (columns off, columns on) that make a plan cheaper and may keep its

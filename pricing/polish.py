@@ -41,7 +41,7 @@ class SearchProblem:
     round_lp: Callable[[FloatArray], BoolArray]
     separate: Separator | None = None
     improve: Callable[[FloatArray], BoolArray | None] | None = None
-    greedy: Callable[[], BoolArray | None] | None = None
+    greedy: Callable[[], list[BoolArray]] | None = None
     dive: bool = True
 
 

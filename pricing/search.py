@@ -119,8 +119,8 @@ def _stop(state: State, budget: Budget, exhausted: bool) -> str:
 def search(problem: SearchProblem, budget: Budget, log: Log | None = None) -> SearchResult:
     """Best verified plan within the budget, with a proven bound (maximisation)."""
     state = State(problem, log)
-    if problem.greedy is not None:
-        state.offer(problem.greedy(), "greedy")
+    for plan in problem.greedy() if problem.greedy is not None else []:
+        state.offer(plan, "greedy")
     root = _root(state, budget, log)
     if not root.feasible:
         return SearchResult(None, -math.inf, -math.inf, True, root, EXHAUSTED, root.notes)

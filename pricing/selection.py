@@ -190,12 +190,13 @@ class SelectionPlanner(Planner):
 
         return round_down
 
-    def greedy(self, model: ColumnModel) -> BoolArray | None:
-        """Best value per unit of fee first, while the budget and the caps allow: a plan
-        before any LP whenever every constraint only limits."""
+    def greedy(self, model: ColumnModel) -> list[BoolArray]:
+        """Only the fixed columns, and the best value per unit of fee first while the
+        budget and the caps allow: a plan before any LP whenever every constraint only
+        limits."""
         fixed = model.fixed_mask()
         if self.objective == Objective.MIN_SPEND:
-            return fixed.copy()
+            return [fixed.copy()]
         value = self.conv if self.objective == Objective.MAX_CONVERSIONS else self.reach
         free = np.flatnonzero(~(fixed | model.forbidden_mask()) & (value > 0))
         ratio = value[free] / np.maximum(self.spend[free], 1.0)
@@ -211,7 +212,7 @@ class SelectionPlanner(Planner):
         room = self.problem.budget - int(self.fee[fixed].sum())
         plan = fixed.copy()
         plan[order[np.cumsum(self.fee[order]) <= room]] = True
-        return plan
+        return [fixed.copy(), plan]
 
     def platform_reach_terms(self, platform: str) -> tuple[Term, ...]:
         """Deduplicated reach grows with Σ w_i, so maximising Σ w_i maximises it."""
