@@ -38,12 +38,15 @@ INT_MAX = 2**63 - 1
 @dataclass(slots=True)
 class CoreSpec:
     """Which columns are free, which are fixed at 1 (all others are 0), a hint over all
-    columns, and an optional extra row `Σ cut[0][k] × x[free[k]] <= cut[1]`."""
+    columns, an optional extra row `Σ cut[0][k] × x[free[k]] <= cut[1]`, and a bound
+    `cap` known to hold for every plan (CP-SAT then stops once within its gap limit of
+    it, instead of proving its own bound)."""
 
     free: IntArray
     ones: IntArray
     hint: BoolArray | None = None
     cut: tuple[FloatArray, float] | None = None
+    cap: float = math.inf
 
 
 @dataclass(slots=True)
@@ -183,8 +186,8 @@ def _integral(coefficients: FloatArray, aux: list[tuple[int, float]], constant: 
     return all(float(b).is_integer() for _, b in aux) and float(constant).is_integer()
 
 
-def _objective(builder: _Builder) -> tuple[float, float]:
-    """Set the objective; returns (scale, constant) to map CP-SAT's bound back."""
+def _objective(builder: _Builder) -> float:
+    """Set the objective (the fixed columns' value as its offset); returns its scale."""
     model, spec = builder.model, builder.spec
     coefficients = row_values(model, model.objective, spec.free)
     constant = math.fsum(row_values(model, model.objective, spec.ones).tolist())
@@ -198,12 +201,17 @@ def _objective(builder: _Builder) -> tuple[float, float]:
     aux_ints = [(k, math.ceil(b * scale)) for k, b in aux]
     size = len(spec.free)
     pairs = [(k, c) for k, c in enumerate(ints) if c] + [(size + k, b) for k, b in aux_ints if b]
-    # CP-SAT minimises: maximise Σ c x as −1 × Σ (−c) x.
+    # CP-SAT minimises: maximise Σ c x + constant as −1 × (Σ (−c) x − constant).
     objective = builder.proto.objective
     objective.vars.extend([k for k, _ in pairs])
     objective.coeffs.extend([-c for _, c in pairs])
+    objective.offset = -constant * scale
     objective.scaling_factor = -1.0
-    return scale, constant
+    if math.isfinite(spec.cap) and not aux:
+        # Every plan is worth at most cap; each rounded-up coefficient adds less than 1.
+        top = math.floor((spec.cap - constant) * scale) + len(spec.free) + 1
+        builder._linear(ints, [], INT_MIN, min(max(top, INT_MIN), INT_MAX))
+    return scale
 
 
 def _add_hint(builder: _Builder, hint: BoolArray) -> None:
@@ -244,7 +252,7 @@ def solve_core(
         builder.add_cut(*spec.cut)
     if builder.infeasible:
         return CoreResult("infeasible", None, -math.inf)
-    scale, constant = _objective(builder)
+    scale = _objective(builder)
     if spec.hint is not None:
         _add_hint(builder, spec.hint)
     work = min(work, budget.work.left())
@@ -253,12 +261,10 @@ def solve_core(
         return CoreResult("unknown", None, math.inf)
     response = run(builder.proto, work, seconds, gap_limit)
     budget.work.add(response.deterministic_time)
-    return _result(model, spec, response, scale, constant)
+    return _result(model, spec, response, scale)
 
 
-def _result(
-    model: ColumnModel, spec: CoreSpec, response: Any, scale: float, constant: float
-) -> CoreResult:
+def _result(model: ColumnModel, spec: CoreSpec, response: Any, scale: float) -> CoreResult:
     from ortools.sat.python import cp_model_helper as cmh
 
     status, work = response.status, response.deterministic_time
@@ -268,7 +274,7 @@ def _result(
         return CoreResult("unknown", None, math.inf, work)
     # Auxiliaries in the objective live on a grid of `step`: allow one step each.
     grid = sum(abs(a.objective) * a.step for a in model.aux)
-    bound = response.best_objective_bound / scale + constant + grid
+    bound = response.best_objective_bound / scale + grid
     solution = np.array(list(response.solution), dtype=np.int64)[: len(spec.free)] > 0
     x = np.zeros(model.n, dtype=bool)
     x[spec.ones] = True

@@ -116,7 +116,7 @@ class State:
         ones = np.flatnonzero((hint | fixed) & ~free)
         # A core of every movable column is exact too: its bound holds for every plan.
         covering = int(free.sum()) == int((~(fixed | forbidden)).sum())
-        return CoreSpec(np.flatnonzero(free), ones, hint, None), covering
+        return CoreSpec(np.flatnonzero(free), ones, hint, None, self.bound), covering
 
     def polish(self, work: float, size: int, budget: Budget) -> None:
         """CP-SAT on a core for `work` units, hinted with the incumbent."""
@@ -125,7 +125,7 @@ class State:
         if self.log is not None:
             kind = "proven" if covering else "heuristic"
             self.log(f"CP-SAT on {kind} core: {len(spec.free)} free columns, {work:.2f} work")
-        result = solve_core(self.problem.model, spec, budget, work, self.problem.gap_limit * 0.5)
+        result = solve_core(self.problem.model, spec, budget, work, self.problem.gap_limit * 0.8)
         plan = self.repaired(result.x, spec, budget, work)
         self.offer(plan, "CP-SAT")
         if covering and result.status in ("optimal", "feasible"):
