@@ -77,6 +77,8 @@ class ColumnModel:
     forbidden: BoolArray | None = None
     integral_features: frozenset[str] = frozenset({"spend", "count", "one"})
     magnitudes: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # The LP solvers to try, in order, once one has failed (shared by restricted copies).
+    lp_order: list[int] = field(default_factory=list)
 
     def fixed_mask(self) -> BoolArray:
         return self.fixed if self.fixed is not None else np.zeros(self.n, dtype=bool)

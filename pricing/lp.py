@@ -3,10 +3,12 @@
 GLOP's dual simplex (with cost perturbation) is tried first: on these shapes (few rows,
 many columns) it is up to 100× faster than the primal default. When a solver answers
 anything but a solution or an infeasibility proof before the deadline (an abnormal or
-imprecise status, values that are not finite), the same LP is retried with GLOP's primal
-simplex on unscaled, unpreprocessed data, then with PDLP (a first-order method with a
-different numerical behaviour). Which solver answered is recorded, so the plan can say so;
-when all fail, `LPFailure` tells the search to continue without LP guidance.
+imprecise status, values that are not finite), the same LP is retried with GLOP on
+unscaled data, then with GLOP on the dual problem, then with PDLP (a first-order method
+with a different numerical behaviour). (GLOP's primal simplex is no alternative here: it
+takes 100× longer on these shapes.) Which solver answered is recorded, so the plan can say
+so, and the first one that worked is tried first for the rest of the search; when all
+fail, `LPFailure` tells the search to continue without LP guidance.
 
 Bounds never depend on the solver's accuracy: they are evaluated from the duals on the
 exact coefficients (`linear.lagrangian_bound`). Auxiliaries (spend per tier, up to the
@@ -39,15 +41,11 @@ class Attempt:
     parameters: str
 
 
+_DUAL = "use_dual_simplex: true perturb_costs_in_dual_simplex: true"
 ATTEMPTS = (
-    Attempt(
-        "GLOP dual simplex", "glop", "use_dual_simplex: true perturb_costs_in_dual_simplex: true"
-    ),
-    Attempt(
-        "GLOP primal simplex",
-        "glop",
-        "use_dual_simplex: false use_scaling: false use_preprocessing: false",
-    ),
+    Attempt("GLOP dual simplex", "glop", _DUAL),
+    Attempt("GLOP dual simplex on unscaled data", "glop", _DUAL + " use_scaling: false"),
+    Attempt("GLOP on the dual problem", "glop", "solve_dual_problem: ALWAYS_DO"),
     Attempt("PDLP", "pdlp", ""),
 )
 
@@ -171,7 +169,9 @@ def solve_master(
 
     request = _model(model, core, scales, phase1)
     failures: list[str] = []
-    for attempt in ATTEMPTS:
+    order = model.lp_order or list(range(len(ATTEMPTS)))
+    for index in order:
+        attempt = ATTEMPTS[index]
         seconds = budget.seconds()
         if seconds <= 0.0:
             break
@@ -183,6 +183,8 @@ def solve_master(
         finite = all(math.isfinite(v) for v in values) and all(math.isfinite(d) for d in duals)
         if status == pb.MPSOLVER_OPTIMAL and finite and len(duals) == len(model.rows):
             notes = [_recovered(attempt, failures)] if failures else []
+            if failures:
+                model.lp_order[:] = [index, *(i for i in order if i != index)]
             return _solved(model, core, values, duals, value, notes)
         if budget.deadline.expired() or (trying and attempt.solver == "glop"):
             return _unsolved(model, core, infeasible=False)
