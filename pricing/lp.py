@@ -186,7 +186,9 @@ def solve_master(
             if failures:
                 model.lp_order[:] = [index, *(i for i in order if i != index)]
             return _solved(model, core, values, duals, value, notes)
-        if budget.deadline.expired() or (trying and attempt.solver == "glop"):
+        # Out of time, or (when trying) out of GLOP's allowance: not a failure.
+        stopped = status in (pb.MPSOLVER_FEASIBLE, pb.MPSOLVER_NOT_SOLVED)
+        if budget.deadline.expired() or (trying and stopped):
             return _unsolved(model, core, infeasible=False)
         reason = pb.MPSolverResponseStatus.Name(status) if finite else "values not finite"
         failures.append(f"{attempt.name}: {reason}")

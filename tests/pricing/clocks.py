@@ -62,15 +62,17 @@ def virtual_time(clock: VirtualClock) -> Iterator[VirtualClock]:
 
 
 @contextmanager
-def failing_lp(fails: Callable[[str], bool]) -> Iterator[list[str]]:
-    """LP solvers for which `fails(solver)` is true answer MPSOLVER_ABNORMAL; yields the
-    solvers called, in order."""
+def failing_lp(fails: Callable[[str, str], bool]) -> Iterator[list[tuple[str, bool]]]:
+    """LP solvers for which `fails(solver, parameters)` is true answer MPSOLVER_ABNORMAL;
+    yields the calls made, in order: (solver, whether it failed)."""
     real_lp = pricing.lp.run
-    called: list[str] = []
+    called: list[tuple[str, bool]] = []
 
     def lp(request: bytes, solver: str) -> tuple[int, list[float], list[float], float]:
-        called.append(solver)
-        if fails(solver):
+        parameters = pb.MPModelRequest.FromString(request).solver_specific_parameters
+        failed = fails(solver, parameters)
+        called.append((solver, failed))
+        if failed:
             return pb.MPSOLVER_ABNORMAL, [], [], math.nan
         return real_lp(request, solver)
 
