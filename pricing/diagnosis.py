@@ -30,7 +30,7 @@ from pricing.clock import Budget
 from pricing.linear import BoolArray
 from pricing.planner import Outcome, Planner
 from pricing.relaxation import Log
-from pricing.suggestions import UNDETERMINED, suggestion
+from pricing.suggestions import UNDETERMINED, suggestion, undetermined
 
 if TYPE_CHECKING:
     from pricing.selection import Catalog
@@ -88,13 +88,18 @@ def diagnose(
     if not outcome.infeasible:
         return _no_plan(outcome)
     limit = budget.deadline.seconds
-    diagnosis = budget.part(max(0.0, limit - budget.work.spent))
+    allowance = max(0.0, limit - budget.work.spent)
+    diagnosis = budget.part(allowance)
     units = max(MIN_CHECK, CHECK_SHARE * limit)
-    conflicts, unsure = conflict_set(planner, diagnosis, units)
+    # The conflict set may use half of the allowance; the suggestions get the rest.
+    conflicts, unsure = conflict_set(planner, diagnosis.part(allowance / 2), units)
     if log is not None:
         log(f"conflicting constraints: {', '.join(conflicts)}")
     suggestions = []
     for count, name in enumerate(conflicts):
+        if diagnosis.stopped():
+            suggestions.append(undetermined(planner, name))
+            continue
         part = diagnosis.part(diagnosis.work.left() / (len(conflicts) - count))
         suggestions.append(suggestion(planner, name, part))
     described = " and ".join(conflicts) if conflicts else "the data (available creators)"
@@ -103,7 +108,7 @@ def diagnose(
         "resolves the conflict on its own, the others keep every other constraint"
     )
     if unsure:
-        detail += f"; whether {', '.join(unsure)} take part in the conflict was {UNDETERMINED}"
+        detail += f"; whether the conflict needs {', '.join(unsure)} was {UNDETERMINED}"
     complete = not unsure and not diagnosis.stopped()
     return Diagnosis(
         status=DiagnosisStatus.INFEASIBLE,

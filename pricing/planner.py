@@ -45,6 +45,8 @@ from pricing.relaxation import Log, Separator
 from pricing.search import SearchProblem, SearchResult, relative_gap, search
 
 MAX_TIDY = 200
+# Work units per column of setting a search up (model, first plans, first core).
+SETUP_UNIT = 7e-7
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +209,9 @@ class Planner(ABC):
         """Best verified plan for the objective (or for `terms`, maximised), with bound,
         stopping at `gap_limit` (the problem's by default); with `first_plan`, the first
         verified plan found."""
+        if budget.stopped():
+            stop = "time_limit" if budget.deadline.expired() else "work_limit"
+            return Outcome(None, None, -math.inf, math.inf, False, [], stop)
         model = self.build(dropped, terms)
 
         def evaluate(x: BoolArray) -> float:
@@ -233,6 +238,7 @@ class Planner(ABC):
             greedy=lambda: self.greedy(model),
             dive=self.dives,
         )
+        budget.work.add(SETUP_UNIT * model.n)
         result = search(problem, budget, log)
         if result.x is not None and not first_plan:
             result.x = self._cheaper_equal(result.x, problem)

@@ -41,8 +41,8 @@ PRICING_TOLERANCE = 1e-9
 MAX_ROUNDS = 200
 GROWTH_MIN = 2_000
 # Work units of one round: pricing a column over one row term, and one master entry.
-PRICING_UNIT = 4e-9
-MASTER_UNIT = 1e-7
+PRICING_UNIT = 5e-9
+MASTER_UNIT = 1.3e-7
 
 
 @dataclass(slots=True)

@@ -104,6 +104,7 @@ class SelectionPlanner(Planner):
         self.tier = catalog.tier[eligible]
         self.platform = catalog.platform[eligible]
         self.dedup = DedupReach(problem.audience or {}, self.platform, self.reach)
+        self._core: IntArray | None = None
 
     @property
     def size(self) -> int:
@@ -161,7 +162,12 @@ class SelectionPlanner(Planner):
 
     def initial_core(self) -> IntArray:
         """Best value per unit of fee, enough to spend the budget several times over, and
-        the best few of every platform × tier."""
+        the best few of every platform × tier (computed once: diagnoses solve often)."""
+        if self._core is None:
+            self._core = self._initial_core()
+        return self._core
+
+    def _initial_core(self) -> IntArray:
         value = self.conv if self.objective == Objective.MAX_CONVERSIONS else self.dedup.plain_reach
         if self.objective == Objective.MIN_SPEND:
             value = self.conv / max(self.conv.sum(), 1e-9) + self.reach / max(

@@ -71,6 +71,11 @@ def _undetermined(name: str, current: int | float | None, proven_alone: bool) ->
     )
 
 
+def undetermined(planner: Planner, name: str) -> Suggestion:
+    """A suggestion the time limit left no room for."""
+    return _undetermined(name, _current(planner, name), False)
+
+
 def _limit(name: str, outcome: Outcome) -> float | None:
     """The proven limit of the measured quantity: a cost or count no plan goes below
     (objectives written as −quantity), or a reach or number of conversions no plan
