@@ -175,6 +175,10 @@ class BranchAndBound:
     def push(self, node: Node) -> None:
         heapq.heappush(self.heap, (-node.bound, next(self.counter), node))
 
+    def best(self) -> Relaxation | None:
+        """The relaxation of the open node with the largest bound."""
+        return self.heap[0][2].relaxation if self.heap else None
+
     def open_bound(self) -> float:
         top = -self.heap[0][0] if self.heap else -math.inf
         return max(top, self.leaf_bound)

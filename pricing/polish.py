@@ -93,8 +93,11 @@ class State:
             return math.inf
         return self.root.bound - self.value
 
-    def polish_spec(self, root: Relaxation, size: int) -> tuple[CoreSpec, bool]:
-        """The proven core when it is small, else a heuristic core of about `size`."""
+    def polish_spec(
+        self, root: Relaxation, size: int, guide: Relaxation | None = None
+    ) -> tuple[CoreSpec, bool]:
+        """The proven core when it is small, else a heuristic core of about `size` around
+        `guide` (the most promising relaxation of the tree, by default the root's)."""
         rc, fixed = root.rc, self.problem.model.fixed_mask()
         forbidden = self.problem.model.forbidden_mask()
         width = self.proven_width()
@@ -107,7 +110,7 @@ class State:
                 rc_free = rc[proven]
                 cut = (-rc_free, width - float(np.maximum(rc_free, 0.0).sum()))
             return CoreSpec(proven, ones, hint, cut), True
-        x = root.x
+        x, rc = (guide.x, guide.rc) if guide is not None else (root.x, rc)
         free = (x > INTEGRALITY) & (x < 1 - INTEGRALITY)
         score = np.abs(rc) / (np.abs(self.weight) + np.abs(self.weight - rc) + 1e-12)
         score[fixed | forbidden] = np.inf
@@ -118,10 +121,12 @@ class State:
         covering = int(free.sum()) == int((~(fixed | forbidden)).sum())
         return CoreSpec(np.flatnonzero(free), ones, hint, None, self.bound), covering
 
-    def polish(self, work: float, size: int, budget: Budget) -> None:
+    def polish(
+        self, work: float, size: int, budget: Budget, guide: Relaxation | None = None
+    ) -> None:
         """CP-SAT on a core for `work` units, hinted with the incumbent."""
         assert self.root is not None
-        spec, covering = self.polish_spec(self.root, size)
+        spec, covering = self.polish_spec(self.root, size, guide)
         if self.log is not None:
             kind = "proven" if covering else "heuristic"
             self.log(f"CP-SAT on {kind} core: {len(spec.free)} free columns, {work:.2f} work")

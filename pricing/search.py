@@ -122,8 +122,12 @@ def search(problem: SearchProblem, budget: Budget, log: Log | None = None) -> Se
     for plan in problem.greedy() if problem.greedy is not None else []:
         state.offer(plan, "greedy")
     root = _root(state, budget, log)
-    if not root.feasible:
+    if not root.feasible and state.x is None:
         return SearchResult(None, -math.inf, -math.inf, True, root, EXHAUSTED, root.notes)
+    if not root.feasible:
+        # A plan checked exactly outweighs a certificate that numerics got wrong.
+        note = "the LP's infeasibility certificate was contradicted by a plan and ignored"
+        root = lagrangian_relaxation(problem.model, budget, state.value, [*root.notes, note])
     state.root = root
     state.tighten(root.bound)
     _first_plan(state, root, budget)
@@ -137,7 +141,7 @@ def search(problem: SearchProblem, budget: Budget, log: Log | None = None) -> Se
             break
         if tree is None or state.value <= before:
             # CP-SAT takes over when the tree stops finding better plans.
-            state.polish(work, size, budget)
+            state.polish(work, size, budget, tree.tree.best() if tree is not None else None)
             size, work = min(size * 2, problem.model.n, MAX_POLISH), min(work * 2, MAX_WORK)
             # CP-SAT proved that no plan exists on a core of every column.
             exhausted = state.x is None and state.bound == -math.inf

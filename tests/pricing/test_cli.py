@@ -91,6 +91,7 @@ def test_allocate_prints_a_readable_table(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert "USD" in result.stdout and "binding" in result.stdout
+    assert "stopped: gap_limit" in result.stdout
 
 
 def test_select_prints_the_chosen_ids(tmp_path: Path) -> None:
