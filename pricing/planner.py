@@ -241,13 +241,16 @@ class Planner(ABC):
         budget.work.add(SETUP_UNIT * model.n)
         result = search(problem, budget, log)
         if result.x is not None and not first_plan:
-            result.x = self._cheaper_equal(result.x, problem)
+            result.x = self._cheaper_equal(result.x, problem, budget)
         return self._outcome(model, result)
 
-    def _cheaper_equal(self, x: BoolArray, problem: SearchProblem) -> BoolArray:
-        """The cheapest plan of the same value among `alternatives`, tried in turn."""
+    def _cheaper_equal(self, x: BoolArray, problem: SearchProblem, budget: Budget) -> BoolArray:
+        """The cheapest plan of the same value among `alternatives`, tried in turn while
+        the deadline allows."""
         value, spend = problem.evaluate(x), problem.spend(x)
         for off, on in self.alternatives(x, problem.model):
+            if budget.deadline.expired():
+                break
             trial = x.copy()
             trial[off], trial[on] = False, True
             if problem.spend(trial) >= spend or not problem.verify(trial):
