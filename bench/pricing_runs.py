@@ -30,6 +30,7 @@ KOLMARKET = ROOT / ".venv" / "bin" / "kolmarket"
 @dataclass(frozen=True, slots=True)
 class Solved:
     seconds: float
+    cpu: float
     value: float
     gap: float
     note: str
@@ -64,22 +65,23 @@ def cli_seconds(
     return times
 
 
-def _summary(result: object, seconds: float) -> Solved:
+def _summary(result: object, seconds: float, cpu: float) -> Solved:
     if isinstance(result, Diagnosis):
-        return Solved(seconds, math.nan, math.nan, f"{result.status} ({result.stop_reason})", 0)
+        note = f"{result.status} ({result.stop_reason})"
+        return Solved(seconds, cpu, math.nan, math.nan, note, 0)
     chosen = getattr(result, "selected", None) or [s.creators for s in result.segments]  # type: ignore[attr-defined]
     note = f"{result.stop_reason}"  # type: ignore[attr-defined]
     value = result.objective_value  # type: ignore[attr-defined]
-    return Solved(seconds, value, result.gap, note, hash(tuple(chosen)))  # type: ignore[attr-defined]
+    return Solved(seconds, cpu, value, result.gap, note, hash(tuple(chosen)))  # type: ignore[attr-defined]
 
 
 def _pinned_child(
     problem: AllocationProblem | SelectionProblem, core: int, answer: mp.Queue
 ) -> None:
     os.sched_setaffinity(0, {core})
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = allocate(problem) if isinstance(problem, AllocationProblem) else select(problem)
-    answer.put(_summary(result, time.perf_counter() - start))
+    answer.put(_summary(result, time.perf_counter() - start, time.process_time() - cpu))
 
 
 def _busy(core: int) -> subprocess.Popen[bytes]:
@@ -99,7 +101,7 @@ def pinned(problem: AllocationProblem | SelectionProblem, busy: bool) -> Solved:
         if child.is_alive():
             child.terminate()
             child.join()
-            return Solved(math.nan, math.nan, math.nan, "stopped: no answer", 0)
+            return Solved(math.nan, math.nan, math.nan, math.nan, "stopped: no answer", 0)
         return answer.get()
     finally:
         if spinner is not None:
