@@ -6,6 +6,11 @@ Field names follow PRICING.md. Money is integer minor units; shares and rates ar
 `min_reach`, `min_conversions`, `tier_shares.<tier>.min_share`,
 `tier_shares.<tier>.max_share`, `max_creators_per_platform.<platform>`,
 `max_creators_per_tier.<tier>`, `min_reach_per_platform.<platform>`, `must_include`.
+
+Every answer says why the search stopped (`stop_reason`): a plan is proven within
+`gap_limit`, or `time_limit_seconds` ended first and the answer is the best plan found with
+the bound proven so far. `notes` tell how the answer was reached when it was not the usual
+way (for example an LP solver that failed and the one that replaced it).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from contracts.common import Currency, Platform, Tier
+from contracts.common import SUPPORTED_CURRENCIES, Platform, Tier
 
 Money = Annotated[int, Meta(ge=0, le=10**11, description="integer minor units")]
 Budget = Annotated[int, Meta(ge=0, le=10**13, description="integer minor units")]
@@ -24,6 +29,14 @@ People = Annotated[float, Meta(ge=0.0, le=1e11)]
 Share = Annotated[float, Meta(ge=0.0, le=1.0)]
 CreatorCap = Annotated[int, Meta(ge=0, le=2_000_000)]
 Seconds = Annotated[float, Meta(gt=0.0, le=600.0)]
+# The currencies quotes accept (contracts.common.SUPPORTED_CURRENCIES), as a pattern.
+PlanCurrency = Annotated[
+    str,
+    Meta(
+        pattern=f"^({'|'.join(sorted(SUPPORTED_CURRENCIES))})$",
+        description="ISO 4217 code of a supported currency (the same list quotes accept)",
+    ),
+]
 
 
 class Objective(enum.StrEnum):
@@ -40,6 +53,19 @@ class PlanStatus(enum.StrEnum):
 class DiagnosisStatus(enum.StrEnum):
     INFEASIBLE = "infeasible"
     NO_PLAN_FOUND = "no_plan_found"
+
+
+class StopReason(enum.StrEnum):
+    """Why the engine stopped. Plans: `gap_limit` (proven within `gap_limit` of the best
+    possible), `time_limit` (the best plan found when `time_limit_seconds` ended, with the
+    bound proven so far) or, rarely, `completed` (nothing was left to try before the gap
+    limit: the integer search solved every part that could hold a better plan and the gap
+    left comes from rounding its rows to integers). Diagnoses: `completed` (every check
+    finished) or `time_limit` (checks left undetermined are marked `proven: false`)."""
+
+    GAP_LIMIT = "gap_limit"
+    TIME_LIMIT = "time_limit"
+    COMPLETED = "completed"
 
 
 class ShareRange(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -65,7 +91,7 @@ class Segment(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
 class AllocationProblem(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     segments: Annotated[list[Segment], Meta(min_length=1, max_length=200)]
     budget: Budget
-    currency: Currency | None = None
+    currency: PlanCurrency | None = None
     min_reach: People = 0.0
     min_conversions: People = 0.0
     tier_shares: dict[Tier, ShareRange] = {}
@@ -109,15 +135,29 @@ class AllocationPlan(msgspec.Struct, kw_only=True, frozen=True):
     objective_value: float
     bound: float
     gap: float
+    # Null only on plans saved before the field existed.
+    stop_reason: StopReason | None = None
+    notes: list[str] = []
 
 
 class Suggestion(msgspec.Struct, kw_only=True, frozen=True):
-    """The least change of one constraint that makes the problem feasible on its own."""
+    """The least change of one constraint that makes the problem feasible on its own.
+
+    `needed` (when not null) is met by a plan that keeps every other constraint and was
+    checked exactly, so changing the constraint to `needed` always makes a plan exist.
+    `proven` is true only when the whole claim is certified: `needed` is the least such
+    change (its optimisation was solved to its bound), or, with `needed: null`, relaxing
+    this constraint alone was proven not to help (an infeasibility proof). Otherwise the
+    detail says what was not determined within the time limit, and `bound`, when known,
+    is the proven limit on the least change (no plan needs less than it).
+    """
 
     constraint: str
     current: int | float | None
     needed: int | float | None
     detail: str
+    proven: bool = False
+    bound: int | float | None = None
 
 
 class Diagnosis(msgspec.Struct, kw_only=True, frozen=True):
@@ -127,6 +167,9 @@ class Diagnosis(msgspec.Struct, kw_only=True, frozen=True):
     conflicts: list[str]
     suggestions: list[Suggestion]
     detail: str
+    # Null only on diagnoses saved before the field existed.
+    stop_reason: StopReason | None = None
+    notes: list[str] = []
 
 
 class Candidate(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True, gc=False):
@@ -145,7 +188,7 @@ class SelectionProblem(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown
 
     candidates: Annotated[list[Candidate], Meta(min_length=1, max_length=2_000_000)]
     budget: Budget
-    currency: Currency | None = None
+    currency: PlanCurrency | None = None
     min_reach: People = 0.0
     min_conversions: People = 0.0
     audience: dict[Platform, Annotated[float, Meta(gt=0.0, le=1e11)]] | None = None
@@ -189,3 +232,6 @@ class SelectionPlan(msgspec.Struct, kw_only=True, frozen=True):
     objective_value: float
     bound: float
     gap: float
+    # Null only on plans saved before the field existed.
+    stop_reason: StopReason | None = None
+    notes: list[str] = []

@@ -10,6 +10,7 @@ from pricing.quotes import quote
 from pricing.ratecard import check_rate_card, default_rate_card
 from pricing.rounding import round_half_even
 from pricing.selection import select
+from pricing.sizing import problem_size, solves_inline
 
 __all__ = [
     "PricingError",
@@ -18,7 +19,9 @@ __all__ = [
     "check_rate_card",
     "decode_json",
     "default_rate_card",
+    "problem_size",
     "quote",
     "round_half_even",
     "select",
+    "solves_inline",
 ]

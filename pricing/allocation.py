@@ -28,7 +28,7 @@ from contracts.planning import (
     SegmentPlan,
 )
 from pricing.branching import INTEGRALITY, Brancher, Restriction, Rounder
-from pricing.clock import Deadline
+from pricing.clock import Budget
 from pricing.constraints import (
     PLATFORM_INDEX,
     PLATFORMS,
@@ -37,10 +37,20 @@ from pricing.constraints import (
     Limits,
     Totals,
 )
-from pricing.errors import PricingError
-from pricing.linear import Aux, BoolArray, ColumnModel, FloatArray, IntArray, Row, Term, row_values
+from pricing.errors import PricingError, check_currency
+from pricing.linear import (
+    Aux,
+    BoolArray,
+    ColumnModel,
+    FloatArray,
+    IntArray,
+    Row,
+    Term,
+    row_values,
+    union,
+)
 from pricing.neighbourhood import LocalSearch, Tables
-from pricing.planner import Outcome, Planner
+from pricing.planner import Outcome, Planner, stop_reason
 from pricing.relaxation import Log
 from pricing.search import OPTIMAL_GAP
 
@@ -63,10 +73,19 @@ def segment_curves(
 
 
 def _check(problem: AllocationProblem) -> None:
+    check_currency(problem.currency)
     total = 0
+    seen: dict[tuple[str, str], int] = {}
     for i, segment in enumerate(problem.segments):
         if segment.reach > segment.audience:
             raise PricingError(f"segments[{i}].reach", "must not exceed the segment's audience")
+        first = seen.setdefault((segment.platform, segment.tier), i)
+        if first != i:
+            raise PricingError(
+                f"segments[{i}]",
+                f"duplicate of segments[{first}] ({segment.platform}, {segment.tier}): "
+                "give each platform and tier once",
+            )
         total += segment.available + 1
     if total > MAX_COLUMNS:
         raise PricingError(
@@ -152,18 +171,37 @@ class AllocationPlanner(Planner):
     def initial_core(self) -> IntArray:
         picks = []
         for s, segment in enumerate(self.problem.segments):
-            ks = np.unique(np.linspace(0, segment.available, 9).round().astype(np.int64))
+            ks = union(
+                segment.available + 1, np.linspace(0, segment.available, 9).round().astype(np.int64)
+            )
             picks.append(self.offsets[s] + ks)
         return np.concatenate(picks)
 
     def round_lp(self, x: FloatArray) -> BoolArray:
         """Per segment, the k nearest the LP's average k."""
-        average = np.bincount(
-            self.segment, weights=x * self.k, minlength=len(self.problem.segments)
-        )
         hint = np.zeros(self.size, dtype=bool)
-        hint[self.offsets[:-1] + np.rint(average).astype(np.int64)] = True
+        hint[self.offsets[:-1] + np.rint(self._average_k(x)).astype(np.int64)] = True
         return hint
+
+    def greedy(self, model: ColumnModel) -> list[BoolArray]:
+        """Nobody hired: a plan whenever every constraint only limits."""
+        empty = np.zeros(self.size, dtype=bool)
+        empty[self.offsets[:-1]] = True
+        return [empty]
+
+    def alternatives(self, x: BoolArray, model: ColumnModel) -> list[tuple[IntArray, IntArray]]:
+        """Per segment, the fewest creators with exactly the same reach and conversions
+        (a segment whose reach already covers its audience gains nothing from more)."""
+        changes = []
+        for j in np.flatnonzero(x):
+            s = int(self.segment[j])
+            columns = np.arange(self.offsets[s], j)
+            same = columns[
+                (self.reach[columns] == self.reach[j]) & (self.conv[columns] == self.conv[j])
+            ]
+            if len(same) and self.spend[same[0]] < self.spend[j]:
+                changes.append((np.array([j]), same[:1]))
+        return changes
 
     def improver(self, model: ColumnModel) -> Callable[[FloatArray], BoolArray | None] | None:
         tables = Tables(
@@ -191,9 +229,13 @@ class AllocationPlanner(Planner):
         return np.flatnonzero(counts > 1)
 
     def _average_k(self, x: FloatArray) -> FloatArray:
+        """Σ k × x per segment, within 0..available (an approximate LP solution, or the
+        Lagrangian fallback's, need not choose one column per segment)."""
         weights = x * self.k
         counts = np.bincount(self.segment, weights=weights, minlength=len(self.problem.segments))
-        return counts.astype(float)
+        available = self.offsets[1:] - self.offsets[:-1] - 1
+        clipped: FloatArray = np.clip(counts.astype(float), 0.0, available.astype(float))
+        return clipped
 
     def brancher(self, model: ColumnModel) -> Brancher:
         """Split the k range of the fractional segment whose columns differ most in value."""
@@ -307,6 +349,8 @@ class AllocationPlanner(Planner):
             objective_value=-outcome.value if minimise else outcome.value,
             bound=-outcome.bound if minimise else outcome.bound,
             gap=outcome.gap,
+            stop_reason=stop_reason(outcome),
+            notes=list(outcome.notes),
         )
 
 
@@ -316,8 +360,9 @@ def allocate(problem: AllocationProblem, log: Log | None = None) -> AllocationPl
     Raises PricingError (naming the field) on inconsistent input."""
     from pricing.diagnosis import diagnose
 
+    budget = Budget.of(problem.time_limit_seconds)
     planner = AllocationPlanner(problem)
-    outcome = planner.solve(Deadline(problem.time_limit_seconds), log=log)
+    outcome = planner.solve(budget, log=log)
     if outcome.x is None:
-        return diagnose(planner, outcome, Deadline(problem.time_limit_seconds), log)
+        return diagnose(planner, outcome, budget, log)
     return planner.plan(outcome)

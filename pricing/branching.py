@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pricing.clock import Deadline
-from pricing.linear import BoolArray, ColumnModel, FloatArray, IntArray, Row
+from pricing.clock import Budget
+from pricing.linear import BoolArray, ColumnModel, FloatArray, IntArray, Row, union
+from pricing.lp import LPFailure
 from pricing.relaxation import Log, Relaxation, Separator, solve_relaxation
 
 INTEGRALITY = 1e-6
@@ -100,14 +101,14 @@ def node_core(relaxation: Relaxation, size: int) -> IntArray:
     best reduced costs."""
     support = np.flatnonzero(relaxation.x > INTEGRALITY)
     best = np.argpartition(-relaxation.rc, min(size, len(relaxation.rc) - 1))[:size]
-    return np.union1d(support, best)
+    return union(len(relaxation.x), support, best)
 
 
 def dive(
     model: ColumnModel,
     start: Relaxation,
     rounder: Rounder,
-    deadline: Deadline,
+    budget: Budget,
     separate: Separator | None,
     verify: Callable[[BoolArray], bool],
 ) -> BoolArray | None:
@@ -117,12 +118,12 @@ def dive(
     fixed, forbidden = model.fixed_mask().copy(), model.forbidden_mask().copy()
     relaxation = start
     for _ in range(DIVE_STEPS):
-        if deadline.expired():
+        if budget.stopped():
             return None
         if is_integral(relaxation.x):
             x = relaxation.x > 0.5
             return x if verify(x) else None
-        step = _dive_step(margin_model, relaxation, rounder, fixed, forbidden, deadline, separate)
+        step = _dive_step(margin_model, relaxation, rounder, fixed, forbidden, budget, separate)
         if step is None:
             return None
         relaxation, fixed, forbidden = step
@@ -135,7 +136,7 @@ def _dive_step(
     rounder: Rounder,
     fixed: BoolArray,
     forbidden: BoolArray,
-    deadline: Deadline,
+    budget: Budget,
     separate: Separator | None,
 ) -> tuple[Relaxation, BoolArray, BoolArray] | None:
     for change in rounder(relaxation.x):
@@ -143,7 +144,12 @@ def _dive_step(
         if np.any(new_fixed & new_forbidden):
             continue
         node_model = restricted(model, new_fixed, new_forbidden)
-        result = solve_relaxation(node_model, node_core(relaxation, NODE_CORE), deadline, separate)
+        try:
+            result = solve_relaxation(
+                node_model, node_core(relaxation, NODE_CORE), budget, separate
+            )
+        except LPFailure:
+            return None
         if result.feasible and result.converged:
             return result, new_fixed, new_forbidden
     return None
@@ -169,6 +175,10 @@ class BranchAndBound:
     def push(self, node: Node) -> None:
         heapq.heappush(self.heap, (-node.bound, next(self.counter), node))
 
+    def best(self) -> Relaxation | None:
+        """The relaxation of the open node with the largest bound."""
+        return self.heap[0][2].relaxation if self.heap else None
+
     def open_bound(self) -> float:
         top = -self.heap[0][0] if self.heap else -math.inf
         return max(top, self.leaf_bound)
@@ -176,7 +186,7 @@ class BranchAndBound:
     def step(
         self,
         incumbent: float,
-        deadline: Deadline,
+        budget: Budget,
         separate: Separator | None,
         verify: Callable[[BoolArray], bool],
     ) -> BoolArray | None:
@@ -199,7 +209,7 @@ class BranchAndBound:
             self.leaf_bound = max(self.leaf_bound, node.bound)
             return None
         for change in children:
-            self._solve_child(node, change, incumbent, deadline, separate)
+            self._solve_child(node, change, incumbent, budget, separate)
         return None
 
     def _solve_child(
@@ -207,7 +217,7 @@ class BranchAndBound:
         parent: Node,
         change: Restriction,
         incumbent: float,
-        deadline: Deadline,
+        budget: Budget,
         separate: Separator | None,
     ) -> None:
         fixed, forbidden = apply(parent.fixed, parent.forbidden, change)
@@ -215,11 +225,16 @@ class BranchAndBound:
             return
         fixed, forbidden = self._reduced_cost_fixing(parent, fixed, forbidden, incumbent)
         child_model = restricted(self.model, fixed, forbidden)
-        relaxation = solve_relaxation(
-            child_model, node_core(parent.relaxation, NODE_CORE), deadline, separate
-        )
+        try:
+            relaxation = solve_relaxation(
+                child_model, node_core(parent.relaxation, NODE_CORE), budget, separate
+            )
+        except LPFailure:
+            # No LP solver could solve the child: keep the parent's bound for it.
+            self.leaf_bound = max(self.leaf_bound, parent.bound)
+            return
         if relaxation.feasible and not relaxation.converged:
-            # Out of time before the child's LP was solved: keep the parent's bound.
+            # Out of time or work before the child's LP was solved: keep the parent's bound.
             self.leaf_bound = max(self.leaf_bound, parent.bound)
             return
         if not relaxation.feasible:

@@ -10,33 +10,43 @@ scaled to integers in one of two directions:
 
 Rows whose coefficients are integers (fees, creator counts), and tier-share rows multiplied
 by the denominator of their decimal share, are kept exact either way.
+
+The model is written straight into CP-SAT's model proto (`cp_model_helper`, no pandas on
+the import path). CP-SAT runs on one worker, limited by its deterministic time (the
+slice the search gives it) and by the call's deadline: one worker is deterministic, so a
+slice does the same work and finds the same plan on an idle and on a busy machine.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from ortools.sat.python import cp_model
 
+from pricing.clock import Budget
 from pricing.linear import BoolArray, ColumnModel, FloatArray, IntArray, Row, row_values
 
 SCALE_TARGET = 2.0**48
 EXACT_LIMIT = 2.0**52
 MAX_EXPONENT = 120
-MAX_WORKERS = 2
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
 
 
 @dataclass(slots=True)
 class CoreSpec:
     """Which columns are free, which are fixed at 1 (all others are 0), a hint over all
-    columns, and an optional extra row `Σ cut[0][k] × x[free[k]] <= cut[1]`."""
+    columns, an optional extra row `Σ cut[0][k] × x[free[k]] <= cut[1]`, and a bound
+    `cap` known to hold for every plan (CP-SAT then stops once within its gap limit of
+    it, instead of proving its own bound)."""
 
     free: IntArray
     ones: IntArray
     hint: BoolArray | None = None
     cut: tuple[FloatArray, float] | None = None
+    cap: float = math.inf
 
 
 @dataclass(slots=True)
@@ -44,6 +54,7 @@ class CoreResult:
     status: str  # optimal | feasible | infeasible | unknown
     x: BoolArray | None
     bound: float
+    work: float = 0.0
 
 
 def _power_of_two_scale(magnitude: float) -> float:
@@ -55,22 +66,28 @@ def _power_of_two_scale(magnitude: float) -> float:
 
 
 class _Builder:
-    """Adds scaled rows to a CP-SAT model."""
+    """Adds scaled rows to a CP-SAT model proto: variable k < len(free) is the column
+    free[k]; the auxiliaries follow."""
 
     def __init__(self, model: ColumnModel, spec: CoreSpec, conservative: bool) -> None:
+        from ortools.sat.python import cp_model_helper as cmh
+
         self.model = model
         self.spec = spec
         self.conservative = conservative
-        self.cp = cp_model.CpModel()
-        self.xs = [self.cp.new_bool_var("") for _ in range(len(spec.free))]
-        self.aux_vars = [self._aux_var(a.lo, a.hi, a.step) for a in model.aux]
+        self.proto: Any = cmh.CpModelProto()
+        add = self.proto.variables.add
+        for _ in range(len(spec.free)):
+            add().domain.extend((0, 1))
+        for a in model.aux:
+            add().domain.extend(self._aux_domain(a.lo, a.hi, a.step))
         self.aux_reach = [max(abs(a.lo), abs(a.hi)) / a.step + 1.0 for a in model.aux]
         self.infeasible = False
 
-    def _aux_var(self, lo: float, hi: float, step: float) -> cp_model.IntVar:
+    def _aux_domain(self, lo: float, hi: float, step: float) -> tuple[int, int]:
         if self.conservative:
-            return self.cp.new_int_var(math.ceil(lo / step), math.floor(hi / step), "")
-        return self.cp.new_int_var(math.floor(lo / step), math.ceil(hi / step), "")
+            return math.ceil(lo / step), math.floor(hi / step)
+        return math.floor(lo / step), math.ceil(hi / step)
 
     def add_row(self, row: Row) -> None:
         coefficients = row_values(self.model, row.terms, self.spec.free)
@@ -110,11 +127,17 @@ class _Builder:
     def add_cut(self, coefficients: FloatArray, rhs: float) -> None:
         self._add_side(coefficients, [], rhs, upper=True)
 
-    def _expression(
-        self, coefficients: list[int], aux: list[tuple[int, int]]
-    ) -> cp_model.LinearExprT:
-        variables = self.xs + [self.aux_vars[k] for k, _ in aux]
-        return cp_model.LinearExpr.weighted_sum(variables, coefficients + [b for _, b in aux])
+    def _linear(
+        self, coefficients: list[int], aux: list[tuple[int, int]], lower: int, upper: int
+    ) -> None:
+        """lower <= Σ coefficients × x + Σ aux <= upper, zero coefficients left out."""
+        size = len(self.spec.free)
+        pairs = [(k, c) for k, c in enumerate(coefficients) if c]
+        pairs += [(size + k, b) for k, b in aux if b]
+        linear = self.proto.constraints.add().linear
+        linear.vars.extend([k for k, _ in pairs])
+        linear.coeffs.extend([c for _, c in pairs])
+        linear.domain.extend((lower, upper))
 
     def _add_exact(
         self, coefficients: FloatArray, aux: list[tuple[int, float]], lo: float, hi: float
@@ -128,11 +151,12 @@ class _Builder:
                 upper is not None and upper < 0
             )
             return
-        expression = self._expression(ints, aux_ints)
-        if lower is not None:
-            self.cp.add(expression >= lower)
-        if upper is not None:
-            self.cp.add(expression <= upper)
+        self._linear(
+            ints,
+            aux_ints,
+            INT_MIN if lower is None else lower,
+            INT_MAX if upper is None else upper,
+        )
 
     def _add_side(
         self, coefficients: FloatArray, aux: list[tuple[int, float]], rhs: float, upper: bool
@@ -148,8 +172,10 @@ class _Builder:
         if not ints and not aux_ints:
             self.infeasible |= (bound < 0) if upper else (bound > 0)
             return
-        expression = self._expression(ints, aux_ints)
-        self.cp.add(expression <= bound if upper else expression >= bound)
+        if upper:
+            self._linear(ints, aux_ints, INT_MIN, bound)
+        else:
+            self._linear(ints, aux_ints, bound, INT_MAX)
 
 
 def _integral(coefficients: FloatArray, aux: list[tuple[int, float]], constant: float) -> bool:
@@ -160,8 +186,8 @@ def _integral(coefficients: FloatArray, aux: list[tuple[int, float]], constant: 
     return all(float(b).is_integer() for _, b in aux) and float(constant).is_integer()
 
 
-def _objective(builder: _Builder) -> tuple[float, float]:
-    """Set the objective; returns (scale, constant) to map CP-SAT's bound back."""
+def _objective(builder: _Builder) -> float:
+    """Set the objective (the fixed columns' value as its offset); returns its scale."""
     model, spec = builder.model, builder.spec
     coefficients = row_values(model, model.objective, spec.free)
     constant = math.fsum(row_values(model, model.objective, spec.ones).tolist())
@@ -173,26 +199,52 @@ def _objective(builder: _Builder) -> tuple[float, float]:
     # Rounding up keeps the scaled objective >= the true one on every plan (x, aux >= 0).
     ints = np.ceil(coefficients * scale).astype(np.int64).tolist()
     aux_ints = [(k, math.ceil(b * scale)) for k, b in aux]
-    builder.cp.maximize(builder._expression(ints, aux_ints))
-    return scale, constant
+    size = len(spec.free)
+    pairs = [(k, c) for k, c in enumerate(ints) if c] + [(size + k, b) for k, b in aux_ints if b]
+    # CP-SAT minimises: maximise Σ c x + constant as −1 × (Σ (−c) x − constant).
+    objective = builder.proto.objective
+    objective.vars.extend([k for k, _ in pairs])
+    objective.coeffs.extend([-c for _, c in pairs])
+    objective.offset = -constant * scale
+    objective.scaling_factor = -1.0
+    if math.isfinite(spec.cap) and not aux:
+        # Every plan is worth at most cap; each rounded-up coefficient adds less than 1.
+        top = math.floor((spec.cap - constant) * scale) + len(spec.free) + 1
+        builder._linear(ints, [], INT_MIN, min(max(top, INT_MIN), INT_MAX))
+    return scale
 
 
 def _add_hint(builder: _Builder, hint: BoolArray) -> None:
     values = hint[builder.spec.free].astype(np.int64).tolist()
-    proto = builder.cp.proto.solution_hint
+    proto = builder.proto.solution_hint
     proto.vars.extend(range(len(values)))
     proto.values.extend(values)
+
+
+def run(proto: Any, work: float, seconds: float, gap_limit: float) -> Any:
+    """CP-SAT on one worker within `work` deterministic units and `seconds` of wall time."""
+    from ortools.sat.python import cp_model_helper as cmh
+
+    parameters = cmh.SatParameters()
+    parameters.num_workers = 1
+    parameters.max_deterministic_time = work
+    parameters.max_time_in_seconds = seconds
+    parameters.relative_gap_limit = gap_limit
+    solver: Any = cmh.SolveWrapper()
+    solver.set_parameters(parameters)
+    return solver.solve(proto)
 
 
 def solve_core(
     model: ColumnModel,
     spec: CoreSpec,
-    seconds: float,
+    budget: Budget,
+    work: float,
     gap_limit: float = 0.0,
     conservative: bool = False,
 ) -> CoreResult:
-    """Best plan CP-SAT finds on the core, and a bound valid for every plan that agrees
-    with the fixings (when not conservative)."""
+    """Best plan CP-SAT finds on the core within `work` units (and the budget), and a
+    bound valid for every plan that agrees with the fixings (when not conservative)."""
     builder = _Builder(model, spec, conservative)
     for row in model.rows:
         builder.add_row(row)
@@ -200,37 +252,32 @@ def solve_core(
         builder.add_cut(*spec.cut)
     if builder.infeasible:
         return CoreResult("infeasible", None, -math.inf)
-    scale, constant = _objective(builder)
+    scale = _objective(builder)
     if spec.hint is not None:
         _add_hint(builder, spec.hint)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = MAX_WORKERS
-    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
-    solver.parameters.relative_gap_limit = gap_limit
-    import os
-
-    solver.parameters.log_search_progress = bool(os.environ.get("CPLOG"))
-    status = solver.solve(builder.cp)
-    return _result(model, spec, solver, status, scale, constant)
-
-
-def _result(
-    model: ColumnModel,
-    spec: CoreSpec,
-    solver: cp_model.CpSolver,
-    status: cp_model.CpSolverStatus,
-    scale: float,
-    constant: float,
-) -> CoreResult:
-    if status == cp_model.INFEASIBLE:
-        return CoreResult("infeasible", None, -math.inf)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    work = min(work, budget.work.left())
+    seconds = budget.seconds()
+    if work <= 0.0 or seconds <= 0.0:
         return CoreResult("unknown", None, math.inf)
+    response = run(builder.proto, work, seconds, gap_limit)
+    budget.work.add(response.deterministic_time)
+    return _result(model, spec, response, scale)
+
+
+def _result(model: ColumnModel, spec: CoreSpec, response: Any, scale: float) -> CoreResult:
+    from ortools.sat.python import cp_model_helper as cmh
+
+    status, work = response.status, response.deterministic_time
+    if status == cmh.CpSolverStatus.INFEASIBLE:
+        return CoreResult("infeasible", None, -math.inf, work)
+    if status not in (cmh.CpSolverStatus.OPTIMAL, cmh.CpSolverStatus.FEASIBLE):
+        return CoreResult("unknown", None, math.inf, work)
     # Auxiliaries in the objective live on a grid of `step`: allow one step each.
     grid = sum(abs(a.objective) * a.step for a in model.aux)
-    bound = solver.best_objective_bound / scale + constant + grid
-    solution = np.array(list(solver.response_proto.solution), dtype=np.int64)[: len(spec.free)] > 0
+    bound = response.best_objective_bound / scale + grid
+    solution = np.array(list(response.solution), dtype=np.int64)[: len(spec.free)] > 0
     x = np.zeros(model.n, dtype=bool)
     x[spec.ones] = True
     x[spec.free] = solution
-    return CoreResult("optimal" if status == cp_model.OPTIMAL else "feasible", x, bound)
+    optimal = status == cmh.CpSolverStatus.OPTIMAL
+    return CoreResult("optimal" if optimal else "feasible", x, bound, work)

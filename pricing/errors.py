@@ -7,6 +7,8 @@ from typing import TypeVar
 
 import msgspec
 
+from contracts.common import SUPPORTED_CURRENCIES
+
 T = TypeVar("T")
 
 _PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
@@ -23,6 +25,12 @@ class PricingError(ValueError):
 
 class QuoteRefused(PricingError):
     """The inputs are valid but the rate card refuses to price them (e.g. authenticity)."""
+
+
+def check_currency(currency: str | None, field: str = "currency") -> None:
+    """Quotes and plans accept the same currencies (`contracts.common.SUPPORTED_CURRENCIES`)."""
+    if currency is not None and currency not in SUPPORTED_CURRENCIES:
+        raise PricingError(field, f"{currency} is not a supported currency")
 
 
 def decode_json(data: bytes | str, type_: type[T]) -> T:

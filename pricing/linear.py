@@ -77,12 +77,22 @@ class ColumnModel:
     forbidden: BoolArray | None = None
     integral_features: frozenset[str] = frozenset({"spend", "count", "one"})
     magnitudes: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # The LP solvers to try, in order, once one has failed (shared by restricted copies).
+    lp_order: list[int] = field(default_factory=list)
 
     def fixed_mask(self) -> BoolArray:
         return self.fixed if self.fixed is not None else np.zeros(self.n, dtype=bool)
 
     def forbidden_mask(self) -> BoolArray:
         return self.forbidden if self.forbidden is not None else np.zeros(self.n, dtype=bool)
+
+
+def union(size: int, *parts: IntArray) -> IntArray:
+    """The sorted distinct column indices of `parts` (among `size` columns)."""
+    mask = np.zeros(size, dtype=bool)
+    for part in parts:
+        mask[part] = True
+    return np.flatnonzero(mask)
 
 
 def term_values(model: ColumnModel, term: Term, idx: IntArray | None = None) -> FloatArray:

@@ -1,5 +1,9 @@
 """What allocation and selection have in common: a column model built from `Limits`,
-searched with `pricing.search`, with plans judged on their exact `Totals`."""
+searched with `pricing.search`, with plans judged on their exact `Totals`.
+
+Among plans of equal objective value the cheaper one is reported: the search prefers it,
+and the final plan drops whatever adds nothing to the objective (`cheaper_equal`).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from contracts.common import Platform
-from contracts.planning import Objective
+from contracts.planning import Objective, StopReason
 from pricing.branching import INTEGRALITY, Brancher, Restriction, Rounder
-from pricing.clock import Deadline
+from pricing.clock import Budget
 from pricing.constraints import (
     PLATFORM_INDEX,
     PLATFORMS,
     Limits,
     Totals,
+    measure,
     objective_terms,
     objective_value,
     spend_rows,
@@ -39,6 +44,10 @@ from pricing.linear import (
 from pricing.relaxation import Log, Separator
 from pricing.search import SearchProblem, SearchResult, relative_gap, search
 
+MAX_TIDY = 200
+# Work units per column of setting a search up (model, first plans, first core).
+SETUP_UNIT = 7e-7
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -50,6 +59,8 @@ class Outcome:
     bound: float
     infeasible: bool
     binding: list[str]
+    stop: str = "gap_limit"
+    notes: tuple[str, ...] = ()
 
     @property
     def gap(self) -> float:
@@ -121,6 +132,21 @@ class Planner(ABC):
         """A fast problem-specific heuristic from the LP solution (none by default)."""
         return None
 
+    def greedy(self, model: ColumnModel) -> list[BoolArray]:
+        """Plans to try before any LP (the search checks them): only the fixed columns."""
+        return [model.fixed_mask().copy()]
+
+    def alternatives(self, x: BoolArray, model: ColumnModel) -> list[tuple[IntArray, IntArray]]:
+        """Changes (columns off, columns on) that make a plan cheaper and may keep its
+        objective: dropping a chosen column whose objective coefficient is zero, most
+        expensive first."""
+        weight = row_values(model, model.objective)
+        spend = model.features["spend"]
+        candidates = np.flatnonzero(x & ~model.fixed_mask() & (weight == 0.0) & (spend > 0))
+        order = candidates[np.argsort(-spend[candidates], kind="stable")][:MAX_TIDY]
+        none = np.zeros(0, dtype=np.int64)
+        return [(np.array([j]), none) for j in order]
+
     def brancher(self, model: ColumnModel) -> Brancher:
         """Branch on the fractional column that weighs most in the objective."""
         weight = np.abs(row_values(model, model.objective)) + 1e-12
@@ -160,19 +186,32 @@ class Planner(ABC):
         model.objective = objective
         return model
 
+    def measure(self, name: str, totals: Totals) -> float:
+        """The plan's value of the quantity constraint `name` limits."""
+        return measure(name, totals)
+
+    def measures_exactly(self, name: str) -> bool:
+        """Whether optimising `direction` terms for `name` optimises the quantity itself."""
+        return True
+
     def check(self, x: BoolArray, dropped: frozenset[str]) -> bool:
         return not violations(self.totals(x), self.limits, dropped)
 
     def solve(
         self,
-        deadline: Deadline,
+        budget: Budget,
         dropped: frozenset[str] = frozenset(),
         terms: tuple[Term, ...] | None = None,
         log: Log | None = None,
         first_plan: bool = False,
+        gap_limit: float | None = None,
     ) -> Outcome:
-        """Best verified plan for the objective (or for `terms`, maximised), with bound;
-        with `first_plan`, the first verified plan found."""
+        """Best verified plan for the objective (or for `terms`, maximised), with bound,
+        stopping at `gap_limit` (the problem's by default); with `first_plan`, the first
+        verified plan found."""
+        if budget.stopped():
+            stop = "time_limit" if budget.deadline.expired() else "work_limit"
+            return Outcome(None, None, -math.inf, math.inf, False, [], stop)
         model = self.build(dropped, terms)
 
         def evaluate(x: BoolArray) -> float:
@@ -180,33 +219,71 @@ class Planner(ABC):
                 return objective_value(self.objective, self.totals(x))
             return math.fsum(row_values(model, model.objective)[x].tolist())
 
+        def spend(x: BoolArray) -> float:
+            return float(model.features["spend"][x].sum())
+
         problem = SearchProblem(
             model=model,
             initial_core=self.initial_core(),
             evaluate=evaluate,
             verify=lambda x: self.check(x, dropped),
-            gap_limit=1.0 if first_plan else self.gap_limit,
+            spend=spend,
+            gap_limit=1.0 if first_plan else (self.gap_limit if gap_limit is None else gap_limit),
             core_size=self.core_size(),
             brancher=self.brancher(model),
             rounder=self.rounder(model),
             round_lp=self.round_lp,
             separate=self.separator(model),
             improve=self.improver(model),
+            greedy=lambda: self.greedy(model),
             dive=self.dives,
         )
-        result = search(problem, deadline, log)
+        budget.work.add(SETUP_UNIT * model.n)
+        result = search(problem, budget, log)
+        if result.x is not None and not first_plan:
+            result.x = self._cheaper_equal(result.x, problem, budget)
         return self._outcome(model, result)
+
+    def _cheaper_equal(self, x: BoolArray, problem: SearchProblem, budget: Budget) -> BoolArray:
+        """The cheapest plan of the same value among `alternatives`, tried in turn while
+        the deadline allows."""
+        value, spend = problem.evaluate(x), problem.spend(x)
+        for off, on in self.alternatives(x, problem.model):
+            if budget.deadline.expired():
+                break
+            trial = x.copy()
+            trial[off], trial[on] = False, True
+            if problem.spend(trial) >= spend or not problem.verify(trial):
+                continue
+            if problem.evaluate(trial) >= value:
+                x, spend = trial, problem.spend(trial)
+        return x
 
     def _outcome(self, model: ColumnModel, result: SearchResult) -> Outcome:
         totals = self.totals(result.x) if result.x is not None else None
+        relaxation = result.relaxation
+        duals = relaxation.duals if relaxation is not None else np.zeros(0)
+        bound = relaxation.bound if relaxation is not None else math.inf
         return Outcome(
             x=result.x,
             totals=totals,
             value=result.value,
             bound=max(result.bound, result.value),
             infeasible=result.infeasible,
-            binding=binding(model, result.relaxation.duals, result.relaxation.bound),
+            binding=binding(model, duals, bound)
+            if relaxation is not None and relaxation.lp
+            else [],
+            stop=result.stop,
+            notes=tuple(result.notes),
         )
+
+
+def stop_reason(outcome: Outcome) -> StopReason:
+    """The contract's reason: the gap limit was proven, the time limit came first, or the
+    search completed with nothing left to try."""
+    if outcome.stop in ("time_limit", "work_limit"):
+        return StopReason.TIME_LIMIT
+    return StopReason.COMPLETED if outcome.stop == "completed" else StopReason.GAP_LIMIT
 
 
 def _append(model: ColumnModel, rows: list[Row], aux: list[Aux]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from contracts.common import SUPPORTED_CURRENCIES, Tier, tier_for_followers
+from contracts.common import Tier, tier_for_followers
 from contracts.pricing import (
     InputValue,
     LineCode,
@@ -20,7 +20,7 @@ from contracts.pricing import (
     QuoteRequest,
     RateCard,
 )
-from pricing.errors import PricingError, QuoteRefused
+from pricing.errors import PricingError, QuoteRefused, check_currency
 from pricing.rounding import round_half_even, scaled
 
 PPM = 1_000_000
@@ -54,8 +54,7 @@ def quote(request: QuoteRequest, card: RateCard) -> Quote:
 
 def _check_request(request: QuoteRequest, card: RateCard) -> None:
     account, product = request.account, request.product
-    if request.currency not in SUPPORTED_CURRENCIES:
-        raise PricingError("currency", f"{request.currency} is not a supported currency")
+    check_currency(request.currency)
     if request.currency != card.currency:
         raise PricingError(
             "currency",

@@ -1,23 +1,24 @@
-"""Linear relaxation by column generation, solved with GLOP on a core of columns.
+"""Linear relaxation by column generation, solved on a core of columns (`pricing.lp`).
 
 The master LP holds only a core of columns; reduced costs of all columns are priced with
 numpy after each solve and the most attractive ones join the core. Phase 1 minimises
 artificial slacks until the core is feasible (or the Lagrangian bound proves no plan
 exists); phase 2 maximises the objective. Whenever the loop stops, the Lagrangian bound
 over all columns is a valid bound even if the LP was not solved to the end.
+
+Every round is charged to the budget's deterministic work by its size (columns priced,
+columns and rows in the master), never by the time it took.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-import ortools.linear_solver.linear_solver_pb2 as pb
-from ortools.linear_solver.python import model_builder_helper as mbh
 
-from pricing.clock import Deadline
+from pricing.clock import Budget
 from pricing.linear import (
     ColumnModel,
     FloatArray,
@@ -30,6 +31,7 @@ from pricing.linear import (
     row_scale,
     row_values,
 )
+from pricing.lp import Master, solve_master
 
 Separator = Callable[[FloatArray, FloatArray], list[Row]]
 Log = Callable[[str], None]
@@ -37,11 +39,10 @@ FEASIBILITY_TOLERANCE = 1e-7
 INFEASIBILITY_PROOF = 1e-6
 PRICING_TOLERANCE = 1e-9
 MAX_ROUNDS = 200
-TRY_SECONDS = 0.5
 GROWTH_MIN = 2_000
-NEGLIGIBLE = 1e-9
-# Few rows and many columns: the dual simplex is far faster than GLOP's primal default.
-GLOP_PARAMETERS = "use_dual_simplex: true perturb_costs_in_dual_simplex: true"
+# Work units of one round: pricing a column over one row term, and one master entry.
+PRICING_UNIT = 5e-9
+MASTER_UNIT = 1.3e-7
 
 
 @dataclass(slots=True)
@@ -57,81 +58,14 @@ class Relaxation:
     rc_aux: FloatArray
     x: FloatArray
     aux_values: FloatArray
+    notes: list[str] = field(default_factory=list)
+    lp: bool = True  # False: duals from the Lagrangian fallback, not from an LP
 
 
-@dataclass(slots=True)
-class _Master:
-    optimal: bool
-    infeasible: bool
-    x_core: FloatArray
-    aux_values: FloatArray
-    duals: FloatArray
-    value: float
-
-
-def _add_rows(
-    model: ColumnModel, core: IntArray, scales: list[float], phase1: bool, mod: pb.MPModelProto
-) -> None:
-    n_fixed_vars = len(core) + len(model.aux)
-    artificial = n_fixed_vars
-    for r, row in enumerate(model.rows):
-        scale = scales[r]
-        coefficients = row_values(model, row.terms, core) / scale
-        # Coefficients many orders below the row's largest only hurt the LP's numerics;
-        # bounds stay sound because they are evaluated on the exact coefficients.
-        largest = float(np.max(np.abs(coefficients), initial=0.0))
-        nonzero = np.flatnonzero(np.abs(coefficients) > NEGLIGIBLE * largest)
-        constraint = mod.constraint.add(lower_bound=row.lo / scale, upper_bound=row.hi / scale)
-        constraint.var_index.extend(nonzero.tolist())
-        constraint.coefficient.extend(coefficients[nonzero].tolist())
-        for index, coefficient in row.aux:
-            constraint.var_index.append(len(core) + index)
-            constraint.coefficient.append(coefficient / scale)
-        if not phase1:
-            continue
-        for sign, side in ((1.0, row.lo), (-1.0, row.hi)):
-            if math.isfinite(side):
-                constraint.var_index.append(artificial)
-                constraint.coefficient.append(sign)
-                mod.variable.add(lower_bound=0.0, upper_bound=math.inf, objective_coefficient=-1.0)
-                artificial += 1
-
-
-def _solve_master(
-    model: ColumnModel, core: IntArray, scales: list[float], phase1: bool, seconds: float
-) -> _Master:
-    request = pb.MPModelRequest(
-        solver_type=pb.MPModelRequest.GLOP_LINEAR_PROGRAMMING,
-        solver_time_limit_seconds=max(seconds, 0.05),
-        solver_specific_parameters=GLOP_PARAMETERS,
-    )
-    mod = request.model
-    mod.maximize = True
-    weight = 0.0 if phase1 else 1.0
-    objective = row_values(model, model.objective, core) * weight
-    lower = model.fixed_mask()[core].astype(float)
-    add = mod.variable.add
-    for c, lo in zip(objective.tolist(), lower.tolist(), strict=True):
-        add(lower_bound=lo, upper_bound=1.0, objective_coefficient=c)
-    for aux in model.aux:
-        add(lower_bound=aux.lo, upper_bound=aux.hi, objective_coefficient=weight * aux.objective)
-    _add_rows(model, core, scales, phase1, mod)
-    solver = mbh.ModelSolverHelper("glop")
-    response = pb.MPSolutionResponse.FromString(
-        solver.solve_serialized_request(request.SerializeToString())
-    )
-    values = np.array(response.variable_value, dtype=float)
-    optimal = response.status == pb.MPSOLVER_OPTIMAL
-    return _Master(
-        optimal=optimal,
-        infeasible=response.status == pb.MPSOLVER_INFEASIBLE,
-        x_core=values[: len(core)] if optimal else np.zeros(len(core)),
-        aux_values=values[len(core) : len(core) + len(model.aux)]
-        if optimal
-        else np.zeros(len(model.aux)),
-        duals=np.array(response.dual_value, dtype=float) if optimal else np.zeros(len(model.rows)),
-        value=response.objective_value,
-    )
+def round_work(model: ColumnModel, core_size: int) -> float:
+    """Work units of one round: price every column, solve the master on the core."""
+    terms = sum(len(row.terms) for row in model.rows) + len(model.objective)
+    return PRICING_UNIT * model.n * terms + MASTER_UNIT * core_size * (len(model.rows) + 1)
 
 
 def _grow(in_core: np.ndarray, rc: FloatArray, tolerance: float, core_size: int) -> IntArray:
@@ -158,12 +92,14 @@ class _ColumnGeneration:
         objective = row_values(model, model.objective)
         self.objective_scale = max(1.0, float(np.max(np.abs(objective), initial=0.0)))
         # Rows that exclude the origin need phase 1; otherwise try optimising at once
-        # (briefly) and fall back to phase 1 when the core has no feasible point.
+        # (with a deterministic allowance) and fall back to phase 1 when the core has no
+        # feasible point.
         self.phase1 = any(row.lo > 0 or row.hi < 0 for row in model.rows)
         self.trying = not self.phase1
         self.last: Relaxation | None = None
+        self.notes: list[str] = []
 
-    def duals(self, master: _Master) -> FloatArray:
+    def duals(self, master: Master) -> FloatArray:
         duals = np.clip(master.duals, -1.0, 1.0) if self.phase1 else master.duals
         scaled: FloatArray = project_duals(self.model.rows, duals) / np.array(self.scales)
         return scaled
@@ -176,7 +112,7 @@ class _ColumnGeneration:
         self.scales.extend(row_scale(self.model, row) for row in cuts)
         return bool(cuts)
 
-    def price(self, master: _Master, core: IntArray) -> Relaxation:
+    def price(self, master: Master, core: IntArray) -> Relaxation:
         weight = 0.0 if self.phase1 else 1.0
         duals = self.duals(master)
         rc = reduced_costs(self.model, duals, weight)
@@ -185,17 +121,18 @@ class _ColumnGeneration:
         x = np.zeros(self.model.n)
         x[core] = master.x_core
         state = Relaxation(
-            True, False, bound, master.value, duals, rc, rc_aux, x, master.aux_values
+            True, False, bound, master.value, duals, rc, rc_aux, x, master.aux_values, self.notes
         )
         if not self.phase1:
             self.last = state
         return state
 
-    def step(self, deadline: Deadline, log: Log | None) -> Relaxation | None:
+    def step(self, budget: Budget, log: Log | None) -> Relaxation | None:
         """One master solve and pricing round; a Relaxation when the run is over."""
         core = np.flatnonzero(self.in_core)
-        seconds = min(deadline.remaining(), TRY_SECONDS) if self.trying else deadline.remaining()
-        master = _solve_master(self.model, core, self.scales, self.phase1, seconds)
+        master = solve_master(self.model, core, self.scales, self.phase1, budget, self.trying)
+        budget.work.add(round_work(self.model, len(core)))
+        self.notes.extend(note for note in master.notes if note not in self.notes)
         if not master.optimal:
             if (master.infeasible or self.trying) and not self.phase1:
                 self.phase1, self.trying = True, False
@@ -215,7 +152,7 @@ class _ColumnGeneration:
         if self.phase1 and (state.bound < -INFEASIBILITY_PROOF or len(new) == 0):
             state.feasible, state.converged = False, True
             return state
-        if len(new) == 0 or deadline.expired():
+        if len(new) == 0 or budget.stopped():
             state.converged = len(new) == 0
             return state if not self.phase1 else _unfinished(self.model)
         self.in_core[new] = True
@@ -242,15 +179,16 @@ def _unfinished(model: ColumnModel) -> Relaxation:
 def solve_relaxation(
     model: ColumnModel,
     core: IntArray,
-    deadline: Deadline,
+    budget: Budget,
     separate: Separator | None = None,
     log: Log | None = None,
 ) -> Relaxation:
     """Solve the LP relaxation of `model`, growing `core` by pricing; `separate` may add
-    cut rows to `model.rows` (they stay valid for the integer search)."""
+    cut rows to `model.rows` (they stay valid for the integer search). Raises LPFailure
+    when every LP solver fails."""
     run = _ColumnGeneration(model, core, separate)
     for _ in range(MAX_ROUNDS):
-        result = run.step(deadline, log)
+        result = run.step(budget, log)
         if result is not None:
             return result
     return run.last or _unfinished(model)

@@ -1,59 +1,45 @@
-"""Search over a column model: LP bound, dive, CP-SAT polish, then branch-and-bound.
+"""Search over a column model: LP bound, first plans, then branch-and-bound and CP-SAT.
 
-1. The linear relaxation (column generation) gives duals and the Lagrangian bound L,
-   valid for every plan.
-2. A dive (round, re-solve) turns the LP solution into a first plan.
-3. CP-SAT improves it on a core of columns around the LP and the plan (hinted with the
-   plan). When the core holds every column whose reduced cost allows it into a better
-   plan ({|rc| <= L − z}, with the cut Σ |rc| × change <= L − z), CP-SAT's bound on the
-   core is a bound on everything: min(L, max(z, core bound)).
-4. Branch-and-bound on the relaxation tightens the bound (and finds plans at leaves)
-   until the gap is within the limit or time is up.
+1. A greedy plan (when the problem has one) before any LP: a budget-only problem has a
+   plan at once, whatever happens next.
+2. The linear relaxation (column generation) gives duals and the Lagrangian bound L,
+   valid for every plan. When every LP solver fails, a Lagrangian dual by subgradient
+   steps takes its place (`pricing.lagrange`) and the answer says so.
+3. A local search or a dive from the LP solution, else CP-SAT, gives a first plan.
+4. Branch-and-bound on the relaxation tightens the bound and CP-SAT polishes the plan on
+   growing cores when the tree stops improving it, until the gap is within the limit.
 
-Every plan is checked with the problem's exact formulas before it is accepted.
+Every slice (tree nodes, CP-SAT) is measured in deterministic work and doubles when a
+polish does not help, so the steps, and the plan, are the same on an idle and on a busy
+machine. The budget's deadline is the outer bound: when it ends, the best plan and the
+bound proven so far are returned. Every plan is checked with the exact formulas first.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
-
-from pricing.branching import INTEGRALITY, BranchAndBound, Brancher, Rounder, dive
-from pricing.clock import Deadline
-from pricing.core import CoreSpec, solve_core
-from pricing.linear import BoolArray, ColumnModel, FloatArray, IntArray, row_values
-from pricing.relaxation import Log, Relaxation, Separator, solve_relaxation
+from pricing.branching import BranchAndBound, dive
+from pricing.clock import Budget
+from pricing.lagrange import lagrangian_relaxation
+from pricing.linear import BoolArray
+from pricing.lp import LPFailure
+from pricing.polish import SearchProblem, State, relative_gap
+from pricing.relaxation import Log, Relaxation, solve_relaxation
 
 OPTIMAL_GAP = 1e-9
-REPAIR_ROUNDS = 3
-EXACT_CORE = 2_500
+FIRST_WORK = 0.5
+MAX_WORK = 64.0
 MAX_POLISH = 20_000
-MIN_POLISH = 0.1
-FIRST_SHARE = 0.3
-SLICE_SECONDS = 0.6
-POLISH_SHARE = 0.3
-TREE_SHARE = 0.3
+# Why a search stopped: the gap is within the limit, the tree proved the optimum (or that
+# no plan exists), nothing is left to try (CP-SAT solved a core that holds every better
+# plan; the gap left is the rounding of its integer rows), the deadline ended, or the
+# work budget of a sub-search ran out.
+GAP, EXHAUSTED, SETTLED = "gap_limit", "exhausted", "completed"
+TIME, WORK = "time_limit", "work_limit"
 
-
-@dataclass(slots=True)
-class SearchProblem:
-    """A column model with the exact, problem-specific check and objective of a plan."""
-
-    model: ColumnModel
-    initial_core: IntArray
-    evaluate: Callable[[BoolArray], float]
-    verify: Callable[[BoolArray], bool]
-    gap_limit: float
-    core_size: int
-    brancher: Brancher
-    rounder: Rounder
-    round_lp: Callable[[FloatArray], BoolArray]
-    separate: Separator | None = None
-    improve: Callable[[FloatArray], BoolArray | None] | None = None
-    dive: bool = True
+__all__ = ["OPTIMAL_GAP", "SearchProblem", "SearchResult", "relative_gap", "search"]
 
 
 @dataclass(slots=True)
@@ -62,169 +48,103 @@ class SearchResult:
     value: float
     bound: float
     infeasible: bool
-    relaxation: Relaxation
-
-
-def relative_gap(bound: float, value: float) -> float:
-    """|bound − value| / max(|bound|, |value|), 0 when both are 0."""
-    if math.isinf(bound) or math.isinf(value):
-        return 1.0
-    scale = max(abs(bound), abs(value))
-    return 0.0 if scale == 0 else abs(bound - value) / scale
-
-
-class _Search:
-    def __init__(self, problem: SearchProblem, root: Relaxation, log: Log | None) -> None:
-        self.problem = problem
-        self.root = root
-        self.log = log
-        self.x: BoolArray | None = None
-        self.value = -math.inf
-        self.bound = root.bound
-        self.movable = np.flatnonzero(~problem.model.fixed_mask())
-        self.weight = row_values(problem.model, problem.model.objective)
-
-    def offer(self, x: BoolArray | None, source: str) -> None:
-        if x is None or not self.problem.verify(x):
-            return
-        value = self.problem.evaluate(x)
-        if value > self.value:
-            self.x, self.value = x, value
-            if self.log is not None:
-                gap = relative_gap(self.bound, value)
-                self.log(f"incumbent {value:.9g} ({source}) bound {self.bound:.9g} gap {gap:.4%}")
-
-    def done(self) -> bool:
-        return self.x is not None and relative_gap(self.bound, self.value) <= self.problem.gap_limit
-
-    def proven_width(self) -> float:
-        return self.root.bound - self.value if self.x is not None else math.inf
-
-    def polish_spec(self, size: int) -> tuple[CoreSpec, bool]:
-        """The CP-SAT core: the proven core {|rc| <= L − z} when it is small; else the
-        LP's fractional columns and the `size` columns whose reduced cost is smallest
-        relative to their weight in the LP, the other columns keeping the value they
-        have in the incumbent (or the rounded LP)."""
-        rc, fixed = self.root.rc, self.problem.model.fixed_mask()
-        forbidden = self.problem.model.forbidden_mask()
-        width = self.proven_width()
-        proven = np.flatnonzero((np.abs(rc) <= width) & ~fixed & ~forbidden)
-        hint = self.x if self.x is not None else self.problem.round_lp(self.root.x)
-        if len(proven) <= EXACT_CORE:
-            ones = np.flatnonzero(fixed | ((rc > width) & ~forbidden))
-            cut = None
-            if math.isfinite(width):
-                rc_free = rc[proven]
-                cut = (-rc_free, width - float(np.maximum(rc_free, 0.0).sum()))
-            return CoreSpec(proven, ones, hint, cut), True
-        x = self.root.x
-        free = (x > INTEGRALITY) & (x < 1 - INTEGRALITY)
-        score = np.abs(rc) / (np.abs(self.weight) + np.abs(self.weight - rc) + 1e-12)
-        score[fixed | forbidden] = np.inf
-        free[np.argpartition(score, min(size, len(score) - 1))[:size]] = True
-        free &= ~(fixed | forbidden)
-        return CoreSpec(
-            np.flatnonzero(free), np.flatnonzero((hint | fixed) & ~free), hint, None
-        ), False
-
-    def polish(self, seconds: float, size: int, deadline: Deadline) -> None:
-        spec, covering = self.polish_spec(size)
-        if self.log is not None:
-            kind = "proven" if covering else "heuristic"
-            self.log(f"CP-SAT on {kind} core: {len(spec.free)} free columns")
-        seconds = min(seconds, deadline.remaining())
-        result = solve_core(self.problem.model, spec, seconds, self.problem.gap_limit * 0.5)
-        x = self.repaired(result.x, spec, deadline)
-        self.offer(x, "CP-SAT")
-        if covering and result.status in ("optimal", "feasible", "infeasible"):
-            core_bound = result.bound if result.status != "infeasible" else -math.inf
-            self.bound = min(self.bound, max(self.value, core_bound))
-
-    def repaired(self, x: BoolArray | None, spec: CoreSpec, deadline: Deadline) -> BoolArray | None:
-        """A CP-SAT plan that fails the exact check by a rounding hair: add the cuts it
-        violates and retry, then retry with conservative rounding (time permitting)."""
-        model = self.problem.model
-        for _ in range(REPAIR_ROUNDS):
-            if x is None or self.problem.verify(x) or self.problem.separate is None:
-                break
-            cuts = self.problem.separate(x.astype(float), np.zeros(len(model.aux)))
-            if not cuts or deadline.remaining() < MIN_POLISH:
-                break
-            model.rows.extend(cuts)
-            seconds = deadline.remaining() / 2
-            x = solve_core(model, CoreSpec(spec.free, spec.ones, x, spec.cut), seconds).x
-        if x is not None and not self.problem.verify(x):
-            if deadline.remaining() < MIN_POLISH:
-                return None
-            retry = CoreSpec(spec.free, spec.ones, x, spec.cut)
-            x = solve_core(model, retry, deadline.remaining() / 2, conservative=True).x
-        return x
+    relaxation: Relaxation | None
+    stop: str
+    notes: list[str] = field(default_factory=list)
 
 
 class _Tree:
-    """Branch-and-bound that can be run in slices between other phases."""
+    """Branch-and-bound run in slices of work between polishes."""
 
-    def __init__(self, state: _Search) -> None:
+    def __init__(self, state: State, root: Relaxation) -> None:
         problem = state.problem
         self.state = state
-        self.tree = BranchAndBound(problem.model, state.root, problem.brancher, state.log)
+        self.tree = BranchAndBound(problem.model, root, problem.brancher, state.log)
 
-    def run(self, deadline: Deadline, seconds: float) -> bool:
-        """Expand nodes for `seconds`; True once the tree is exhausted."""
+    def run(self, budget: Budget, work: float) -> bool:
+        """Expand nodes for `work` units; True once the tree is exhausted."""
         state, problem, tree = self.state, self.state.problem, self.tree
-        stop = Deadline(min(seconds, deadline.remaining()))
-        while tree.heap and not state.done() and not stop.expired():
-            plan = tree.step(state.value, deadline, problem.separate, problem.verify)
+        start = budget.work.spent
+        while tree.heap and not state.done() and not budget.stopped():
+            if budget.work.spent - start >= work:
+                break
+            plan = tree.step(state.value, budget, problem.separate, problem.verify)
             state.offer(plan, "branching")
             if problem.improve is not None and tree.last_x is not None:
                 state.offer(problem.improve(tree.last_x), "local search")
-            state.bound = min(state.bound, max(state.value, tree.open_bound()))
+            state.tighten(tree.open_bound())
             if state.log is not None and tree.nodes % 50 == 0 and plan is None:
                 state.log(f"nodes {tree.nodes} bound {state.bound:.9g} incumbent {state.value:.9g}")
         exhausted = not tree.heap and tree.leaf_bound == -math.inf
         if exhausted:
-            state.bound = min(state.bound, state.value) if state.x is not None else -math.inf
+            state.bound = state.value if state.x is not None else -math.inf
         return exhausted
 
 
-def _first_plan(state: _Search, deadline: Deadline) -> None:
-    problem, root = state.problem, state.root
+def _root(state: State, budget: Budget, log: Log | None) -> Relaxation:
+    problem = state.problem
+    try:
+        return solve_relaxation(problem.model, problem.initial_core, budget, problem.separate, log)
+    except LPFailure as failure:
+        notes = [
+            f"no LP solver could solve the linear relaxation ({failure}); the plan comes from "
+            "the integer search without LP guidance, bounded by a Lagrangian relaxation"
+        ]
+        if log is not None:
+            log(notes[0])
+        return lagrangian_relaxation(problem.model, budget, state.value, notes)
+
+
+def _first_plan(state: State, root: Relaxation, budget: Budget) -> None:
+    problem = state.problem
     if problem.improve is not None:
         state.offer(problem.improve(root.x), "local search")
-    if state.x is None and problem.dive:
-        plan = dive(
-            problem.model, root, problem.rounder, deadline, problem.separate, problem.verify
-        )
+    if state.x is None and problem.dive and root.lp and root.converged and not budget.stopped():
+        plan = dive(problem.model, root, problem.rounder, budget, problem.separate, problem.verify)
         state.offer(plan, "dive")
-    if state.x is None:
-        state.polish(_slice(deadline, FIRST_SHARE), problem.core_size, deadline)
+    if state.x is None and not budget.stopped():
+        state.polish(FIRST_WORK, problem.core_size, budget)
 
 
-def _slice(deadline: Deadline, share: float) -> float:
-    """A share of the remaining time, at most SLICE_SECONDS, at least MIN_POLISH."""
-    return max(MIN_POLISH, min(deadline.remaining() * share, SLICE_SECONDS))
+def _stop(state: State, budget: Budget, exhausted: bool) -> str:
+    if exhausted:
+        return EXHAUSTED
+    if state.done():
+        return GAP
+    if state.settled:
+        return SETTLED
+    return TIME if budget.deadline.expired() else WORK
 
 
-def search(problem: SearchProblem, deadline: Deadline, log: Log | None = None) -> SearchResult:
-    """Best verified plan within the deadline, with a proven bound (maximisation)."""
-    root = solve_relaxation(problem.model, problem.initial_core, deadline, problem.separate, log)
+def search(problem: SearchProblem, budget: Budget, log: Log | None = None) -> SearchResult:
+    """Best verified plan within the budget, with a proven bound (maximisation)."""
+    state = State(problem, log)
+    for plan in problem.greedy() if problem.greedy is not None else []:
+        state.offer(plan, "greedy")
+    root = _root(state, budget, log)
+    if not root.feasible and state.x is None:
+        return SearchResult(None, -math.inf, -math.inf, True, root, EXHAUSTED, root.notes)
     if not root.feasible:
-        return SearchResult(None, -math.inf, -math.inf, True, root)
-    state = _Search(problem, root, log)
-    if not root.converged:
-        state.polish(max(MIN_POLISH, deadline.remaining()), problem.core_size, deadline)
-        return SearchResult(state.x, state.value, state.bound, False, root)
-    _first_plan(state, deadline)
-    tree = _Tree(state)
-    size = problem.core_size
-    exhausted = state.done()
-    while not exhausted and not state.done() and not deadline.expired():
+        # A plan checked exactly outweighs a certificate that numerics got wrong.
+        note = "the LP's infeasibility certificate was contradicted by a plan and ignored"
+        root = lagrangian_relaxation(problem.model, budget, state.value, [*root.notes, note])
+    state.root = root
+    state.tighten(root.bound)
+    _first_plan(state, root, budget)
+    tree = _Tree(state, root) if root.lp and math.isfinite(root.bound) else None
+    size, work, exhausted = problem.core_size, FIRST_WORK, False
+    while not (exhausted or state.done() or state.settled or budget.stopped()):
         before = state.value
-        exhausted = tree.run(deadline, _slice(deadline, TREE_SHARE))
-        improving = state.value > before
-        # CP-SAT takes over when the tree stops finding better plans.
-        if not (exhausted or improving or state.done()) and deadline.remaining() > MIN_POLISH:
-            state.polish(_slice(deadline, POLISH_SHARE), size, deadline)
-            size = min(size * 2, problem.model.n, MAX_POLISH)
+        if tree is not None:
+            exhausted = tree.run(budget, work)
+        if exhausted or state.done() or budget.stopped():
+            break
+        if tree is None or state.value <= before:
+            # CP-SAT takes over when the tree stops finding better plans.
+            state.polish(work, size, budget, tree.tree.best() if tree is not None else None)
+            size, work = min(size * 2, problem.model.n, MAX_POLISH), min(work * 2, MAX_WORK)
+            # CP-SAT proved that no plan exists on a core of every column.
+            exhausted = state.x is None and state.bound == -math.inf
     infeasible = exhausted and state.x is None
-    return SearchResult(state.x, state.value, state.bound, infeasible, root)
+    stop = _stop(state, budget, exhausted)
+    return SearchResult(state.x, state.value, state.bound, infeasible, root, stop, root.notes)

@@ -29,7 +29,7 @@ from contracts.planning import (
     SelectionProblem,
 )
 from pricing.branching import INTEGRALITY
-from pricing.clock import Deadline
+from pricing.clock import Budget
 from pricing.constraints import (
     MIN_REACH,
     PLATFORM_INDEX,
@@ -41,9 +41,9 @@ from pricing.constraints import (
     platform_reach_name,
 )
 from pricing.dedup import DedupReach
-from pricing.errors import PricingError
-from pricing.linear import Aux, BoolArray, ColumnModel, FloatArray, IntArray, Row, Term
-from pricing.planner import Outcome, Planner
+from pricing.errors import PricingError, check_currency
+from pricing.linear import Aux, BoolArray, ColumnModel, FloatArray, IntArray, Row, Term, union
+from pricing.planner import Outcome, Planner, stop_reason
 from pricing.relaxation import Log, Separator
 from pricing.search import OPTIMAL_GAP
 
@@ -104,6 +104,7 @@ class SelectionPlanner(Planner):
         self.tier = catalog.tier[eligible]
         self.platform = catalog.platform[eligible]
         self.dedup = DedupReach(problem.audience or {}, self.platform, self.reach)
+        self._core: IntArray | None = None
 
     @property
     def size(self) -> int:
@@ -149,6 +150,10 @@ class SelectionPlanner(Planner):
             return self.dedup.reach_objective()
         return super().objective_model(terms)
 
+    def measures_exactly(self, name: str) -> bool:
+        """Deduplicated total reach is not the plain sum a diagnosis maximises."""
+        return not (name == MIN_REACH and self.dedup.active)
+
     def separator(self, model: ColumnModel) -> Separator | None:
         if not self.dedup.active:
             return None
@@ -157,7 +162,12 @@ class SelectionPlanner(Planner):
 
     def initial_core(self) -> IntArray:
         """Best value per unit of fee, enough to spend the budget several times over, and
-        the best few of every platform × tier."""
+        the best few of every platform × tier (computed once: diagnoses solve often)."""
+        if self._core is None:
+            self._core = self._initial_core()
+        return self._core
+
+    def _initial_core(self) -> IntArray:
         value = self.conv if self.objective == Objective.MAX_CONVERSIONS else self.dedup.plain_reach
         if self.objective == Objective.MIN_SPEND:
             value = self.conv / max(self.conv.sum(), 1e-9) + self.reach / max(
@@ -170,10 +180,10 @@ class SelectionPlanner(Planner):
         count = min(max(count, 2_000), 50_000, self.size)
         picks = [order[:count]]
         cell = self.platform * len(TIERS) + self.tier
-        for code in np.unique(cell):
+        for code in np.flatnonzero(np.bincount(cell)):
             members = order[cell[order] == code]
             picks.append(members[:50])
-        return np.unique(np.concatenate(picks))
+        return union(self.size, *picks)
 
     dives = False
 
@@ -185,6 +195,30 @@ class SelectionPlanner(Planner):
             return x >= 1 - INTEGRALITY
 
         return round_down
+
+    def greedy(self, model: ColumnModel) -> list[BoolArray]:
+        """Only the fixed columns, and the best value per unit of fee first while the
+        budget and the caps allow: a plan before any LP whenever every constraint only
+        limits."""
+        fixed = model.fixed_mask()
+        if self.objective == Objective.MIN_SPEND:
+            return [fixed.copy()]
+        value = self.conv if self.objective == Objective.MAX_CONVERSIONS else self.reach
+        free = np.flatnonzero(~(fixed | model.forbidden_mask()) & (value > 0))
+        ratio = value[free] / np.maximum(self.spend[free], 1.0)
+        order = free[np.argsort(-ratio, kind="stable")]
+        keep = np.ones(len(order), dtype=bool)
+        caps = [(PLATFORM_INDEX[p], c, self.platform) for p, c in self.limits.platform_caps.items()]
+        caps += [(TIER_INDEX[t], c, self.tier) for t, c in self.limits.tier_caps.items()]
+        for index, cap, codes in caps:
+            members = codes[order] == index
+            already = int(np.count_nonzero(fixed & (codes == index)))
+            keep &= ~members | (np.cumsum(members) + already <= cap)
+        order = order[keep]
+        room = self.problem.budget - int(self.fee[fixed].sum())
+        plan = fixed.copy()
+        plan[order[np.cumsum(self.fee[order]) <= room]] = True
+        return [fixed.copy(), plan]
 
     def platform_reach_terms(self, platform: str) -> tuple[Term, ...]:
         """Deduplicated reach grows with Σ w_i, so maximising Σ w_i maximises it."""
@@ -233,6 +267,8 @@ class SelectionPlanner(Planner):
             objective_value=-outcome.value if minimise else outcome.value,
             bound=-outcome.bound if minimise else outcome.bound,
             gap=outcome.gap,
+            stop_reason=stop_reason(outcome),
+            notes=list(outcome.notes),
         )
 
     def _platform_totals(self, x: BoolArray, totals: Totals) -> list[PlatformTotals]:
@@ -255,6 +291,7 @@ class SelectionPlanner(Planner):
 
 
 def _check(problem: SelectionProblem) -> None:
+    check_currency(problem.currency)
     for tier, share in problem.tier_shares.items():
         if share.min_share > share.max_share:
             raise PricingError(f"tier_shares.{tier}.min_share", "must not exceed max_share")
@@ -306,10 +343,11 @@ def select(problem: SelectionProblem, log: Log | None = None) -> SelectionPlan |
     diagnosis when none exists. Raises PricingError (naming the field) on bad input."""
     from pricing.diagnosis import diagnose
 
+    budget = Budget.of(problem.time_limit_seconds)
     planner = prepare(problem, log)
     if isinstance(planner, Diagnosis):
         return planner
-    outcome = planner.solve(Deadline(problem.time_limit_seconds), log=log)
+    outcome = planner.solve(budget, log=log)
     if outcome.x is None:
-        return diagnose(planner, outcome, Deadline(problem.time_limit_seconds), log)
+        return diagnose(planner, outcome, budget, log)
     return planner.plan(outcome)

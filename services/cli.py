@@ -1,31 +1,62 @@
-"""The `kolmarket` command: serve, migrate, seed, worker, plan, openapi."""
+"""The `kolmarket` command: serve, migrate, seed, worker, plan, openapi.
+
+Each verb imports what it needs when it runs: `kolmarket plan` starts without the web app,
+the database driver or the settings (only click, msgspec, numpy and the pricing engine).
+"""
+
+from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg
 import click
 
-from services import database
-from services.catalog.cli import seed
-from services.logs import configure_logging
-from services.planning.cli import plan
-from services.settings import Settings
+if TYPE_CHECKING:
+    import asyncpg
+
+    from services.settings import Settings
 
 T = TypeVar("T")
 APP = "services.api.app:create_app"
 
 
-@click.group()
+class _Deferred(click.Command):
+    """A verb whose module is imported on first use; `load` returns the real command."""
+
+    def __init__(self, name: str, target: str, help_text: str) -> None:
+        super().__init__(name, help=help_text, short_help=help_text)
+        self.target = target
+
+    def load(self) -> click.Command:
+        module, _, attribute = self.target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+class _Main(click.Group):
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if isinstance(command, _Deferred):
+            command = self.commands[cmd_name] = command.load()
+        return command
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """kolmarket: the influencer marketplace backend."""
 
 
 def _settings_with_database() -> tuple[Settings, str]:
+    from services import database
+    from services.logs import configure_logging
+    from services.settings import Settings
+
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     return settings, database.resolve_url(settings.database_url, settings.data_dir)
@@ -34,6 +65,8 @@ def _settings_with_database() -> tuple[Settings, str]:
 @main.command()
 def migrate() -> None:
     """Upgrade the database schema to the latest revision."""
+    from services import database
+
     _, url = _settings_with_database()
     database.upgrade(url)
     click.echo(f"database at revision {database.head_revision()}", err=True)
@@ -56,6 +89,8 @@ def serve(
 ) -> None:  # fmt: skip
     """Serve the API. Without DATABASE_URL, an embedded PostgreSQL is started first."""
     import uvicorn
+
+    from services import database
 
     if with_worker and workers != 1:
         raise click.UsageError("--with-worker runs beside one API process; use --workers 1")
@@ -90,6 +125,8 @@ def serve(
 @click.option("--concurrency", default=4, show_default=True, help="Jobs run at once.")
 def worker(concurrency: int) -> None:
     """Run background jobs (offer expiry, plan solving, payouts, purges) until stopped."""
+    import asyncio
+
     from services.worker.app import run_worker
 
     settings, url = _settings_with_database()
@@ -111,6 +148,7 @@ def reconcile() -> None:
 
 
 async def _reconcile(url: str, settings: Settings) -> list[Any]:
+    from services import database
     from services.payments import reconcile as money
     from services.payments.gateway import StripeLibraryGateway
 
@@ -129,6 +167,8 @@ async def _reconcile(url: str, settings: Settings) -> list[Any]:
 @click.password_option(envvar="OPERATOR_PASSWORD", help="Password (or OPERATOR_PASSWORD).")
 def operator(email: str, password: str) -> None:
     """Create an operator account (or reset its password). Operators cannot register via the API."""
+    import asyncio
+
     from services.accounts.service import ensure_operator
 
     _, url = _settings_with_database()
@@ -139,6 +179,8 @@ def operator(email: str, password: str) -> None:
 
 
 async def _with_connection(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    from services import database
+
     pool = await database.create_pool(url, min_size=1, max_size=2)
     try:
         async with pool.acquire() as conn:
@@ -157,8 +199,15 @@ def openapi(output: Path) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-main.add_command(seed)
-main.add_command(plan)
+_DEFERRED: dict[str, tuple[str, str]] = {
+    "seed": ("services.catalog.cli:seed", "Load a synthetic KOL catalog into the database."),
+    "plan": (
+        "services.planning.cli:plan",
+        "Plan a campaign: allocate a budget or choose creators.",
+    ),
+}
+for _name, (_target, _help) in _DEFERRED.items():
+    main.add_command(_Deferred(_name, _target, _help))
 
 
 if __name__ == "__main__":

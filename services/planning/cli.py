@@ -134,10 +134,11 @@ def _summary(result: AllocationPlan | SelectionPlan, currency: str | None) -> st
         [
             f"status {result.status}  objective {result.objective}  "
             f"value {result.objective_value:,.6g}",
-            f"bound {result.bound:,.6g}  gap {result.gap:.4%}",
+            f"bound {result.bound:,.6g}  gap {result.gap:.4%}  stopped: {result.stop_reason}",
             f"spend {_money(result.total_spend, currency)}  reach {result.total_reach:,.0f}  "
             f"conversions {result.total_conversions:,.2f}  creators {result.total_creators}",
             f"binding: {', '.join(result.binding) or 'none'}",
+            *(f"note: {note}" for note in result.notes),
         ]
     )
 
@@ -176,8 +177,14 @@ def _selection_table(result: SelectionPlan, currency: str | None) -> str:
 
 
 def _diagnosis_table(result: Diagnosis) -> str:
-    header = ["constraint", "current", "needed", "detail"]
-    rows = [[s.constraint, str(s.current), str(s.needed), s.detail] for s in result.suggestions]
+    header = ["constraint", "current", "needed", "proven", "detail"]
+    rows = [
+        [s.constraint, str(s.current), str(s.needed), "yes" if s.proven else "no", s.detail]
+        for s in result.suggestions
+    ]
     conflicts = ", ".join(result.conflicts) or "none identified"
-    text = f"status {result.status}\nconflicting constraints: {conflicts}\n{result.detail}"
+    text = (
+        f"status {result.status}  stopped: {result.stop_reason}\n"
+        f"conflicting constraints: {conflicts}\n{result.detail}"
+    )
     return text + ("\n\n" + _table(header, rows) if rows else "")

@@ -22,7 +22,7 @@ from contracts.planning import (
     SelectionPlan,
     SelectionProblem,
 )
-from contracts.plans import PlanKind, PlanProblem, PlanState, StopReason
+from contracts.plans import PlanProblem, PlanState, StopReason
 from pricing import PricingError
 from services.errors import Conflict, DomainError, Invalid
 
@@ -33,12 +33,10 @@ ENDED: Final = frozenset({PlanState.SOLVED, PlanState.INFEASIBLE, PlanState.FAIL
 UNFINISHED: Final = frozenset({PlanState.QUEUED, PlanState.RUNNING})
 
 # ---- Inline or on the worker ----------------------------------------------------------------
-# The one size rule (until the engine publishes its own): an allocation of up to
-# INLINE_SEGMENTS segments, or a selection whose candidates × (1 + constraint rows) is at
-# most INLINE_WORK, is solved while the request waits (about a second at most on 2 cores);
-# anything larger goes to the worker.
-INLINE_SEGMENTS: Final = 60
-INLINE_WORK: Final = 40_000
+# The engine's size rule decides (`pricing.solves_inline`, see pricing/README.md): a problem
+# that should take about a second at most is solved while the request waits; anything larger
+# goes to the worker. A derived selection is judged by its count of matching accounts before
+# its candidates are read.
 
 
 def constraint_rows(problem: Problem) -> int:
@@ -50,13 +48,6 @@ def constraint_rows(problem: Problem) -> int:
     if isinstance(problem, SelectionProblem):
         rows += len(problem.min_reach_per_platform)
     return rows
-
-
-def solves_inline(kind: PlanKind, size: int, rows: int) -> bool:
-    """`size`: segments of an allocation, candidates of a selection."""
-    if kind is PlanKind.ALLOCATION:
-        return size <= INLINE_SEGMENTS
-    return size * (1 + rows) <= INLINE_WORK
 
 
 # ---- How a plan ends ------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 given numbers), solve explicit allocations and selections, turn an allocation into a
 selection, and read, list, adopt and cancel plans.
 
-A plan small enough (`rules.solves_inline`) is solved while the request waits and saved
+A plan small enough (`pricing.solves_inline`) is solved while the request waits and saved
 ended; a larger one is saved `queued` with its job, in the same transaction.
 """
 
@@ -15,6 +15,7 @@ import asyncpg
 import msgspec
 import structlog
 
+import pricing
 from contracts.events import PlanAdopted
 from contracts.plan_requests import AllocationPlanIn, BriefPlanIn, SelectionPlanIn
 from contracts.planning import (
@@ -30,6 +31,7 @@ from contracts.plans import (
     PlanState,
 )
 from pricing import allocate, select
+from pricing.sizing import fits_inline
 from services import events
 from services.actors import Caller
 from services.errors import Conflict, NotFound
@@ -48,7 +50,7 @@ async def create_allocation(
     """Small problems are solved while the request waits; large ones are queued."""
     await _check_brief(conn, caller, brief_id)
     new = _new(problem, brief_id)
-    if rules.solves_inline(PlanKind.ALLOCATION, len(problem.segments), 0):
+    if pricing.solves_inline(problem):
         return await _solve_now(conn, caller, new, problem)
     return await _queue(conn, caller, new)
 
@@ -59,8 +61,7 @@ async def create_selection(
     """Small problems are solved while the request waits; large ones are queued."""
     await _check_brief(conn, caller, brief_id)
     new = _new(problem, brief_id)
-    rows = rules.constraint_rows(problem)
-    if rules.solves_inline(PlanKind.SELECTION, len(problem.candidates), rows):
+    if pricing.solves_inline(problem):
         return await _solve_now(conn, caller, new, problem)
     return await _queue(conn, caller, dataclasses.replace(new, problem={"inline": new.problem}))
 
@@ -113,7 +114,7 @@ async def _plan_brief(
                       "given": given}}  # fmt: skip
     new = NewPlan(PlanKind.SELECTION, brief_id, spec, limit, source_plan_id)
     rows = rules.constraint_rows(derive.selection_problem(request, goals, [], scope.currency))
-    if not rules.solves_inline(PlanKind.SELECTION, await derive.count(conn, scope), rows):
+    if not fits_inline(await derive.count(conn, scope), rows, limit):
         return await _queue(conn, caller, new)
     derived = await derive.selection(conn, card, scope, request, goals)
     return await _solve_now(conn, caller, new, derived.problem, derived)

@@ -35,6 +35,16 @@ SEGMENTS = [
 ]
 
 
+# Caps that bind nothing but make a problem large by the engine's size rule (candidates ×
+# (1 + constraints)), so it goes to the worker.
+ROOMY_CAPS = {
+    "max_creators_per_platform": {p: 100_000 for p in ("tiktok", "douyin", "instagram", "weibo",
+                                                        "wechat", "bilibili", "kuaishou",
+                                                        "youtube", "xiaohongshu", "taobao_live")},
+    "max_creators_per_tier": {t: 100_000 for t in ("nano", "micro", "mid", "macro", "mega")},
+}  # fmt: skip
+
+
 def candidates(n: int) -> list[dict]:
     return [
         {
@@ -206,7 +216,8 @@ async def test_small_selection_is_solved_inline_and_large_one_is_queued(
     chosen = {c["id"]: c for c in small["candidates"] if c["id"] in set(selection["selected"])}
     assert sum(c["fee"] for c in chosen.values()) == selection["total_spend"] <= 500_000
 
-    large = {"candidates": candidates(20_500), "budget": 2_000_000, "time_limit_seconds": 20}
+    large = {"candidates": candidates(20_500), "budget": 2_000_000, "time_limit_seconds": 20,
+             **ROOMY_CAPS}  # fmt: skip
     queued = await client.post("/v1/plans/selections", json=large, headers=owner.headers)
     assert queued.status_code == 202
     assert queued.headers["location"] == queued.json()["status_url"]

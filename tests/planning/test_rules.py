@@ -18,8 +18,9 @@ from contracts.planning import (
     SelectionProblem,
     ShareRange,
 )
-from contracts.plans import PlanKind, PlanState, StopReason
+from contracts.plans import PlanState, StopReason
 from pricing import PricingError, allocate, select
+from pricing.sizing import INLINE_SIZE, fits_inline, solves_inline
 from services.errors import Conflict, Invalid
 from services.planning import rules
 
@@ -34,15 +35,14 @@ def _selection(n: int, **changes: object) -> SelectionProblem:
     return SelectionProblem(candidates=made, budget=200_000, **changes)  # type: ignore[arg-type]
 
 
-def test_the_size_rule_sends_large_problems_to_the_worker() -> None:
-    assert rules.solves_inline(PlanKind.ALLOCATION, rules.INLINE_SEGMENTS, 10)
-    assert not rules.solves_inline(PlanKind.ALLOCATION, rules.INLINE_SEGMENTS + 1, 1)
+def test_a_derived_selection_is_judged_by_the_engines_size_rule_before_it_is_read() -> None:
     small = _selection(100, min_reach=10.0, tier_shares={Tier.NANO: ShareRange(min_share=0.5)})
-    assert rules.constraint_rows(small) == 3
-    assert rules.solves_inline(PlanKind.SELECTION, 10_000, rules.constraint_rows(small))
-    assert not rules.solves_inline(PlanKind.SELECTION, 10_001, rules.constraint_rows(small))
-    assert rules.solves_inline(PlanKind.SELECTION, 20_000, 1)
-    assert not rules.solves_inline(PlanKind.SELECTION, 20_001, 1)
+    rows = rules.constraint_rows(small)
+    assert rows == 3
+    assert fits_inline(len(small.candidates), rows, 20.0) == solves_inline(small)
+    columns = INLINE_SIZE // (1 + rows)
+    assert fits_inline(columns, rows, 20.0)
+    assert not fits_inline(columns + 1, rows, 20.0)
 
 
 def _plan(status: PlanStatus, gap: float) -> AllocationPlan:

@@ -46,7 +46,9 @@ def share_ranges(draw: st.DrawFn) -> dict[Tier, ShareRange]:
 
 @st.composite
 def allocation_problems(draw: st.DrawFn, objective: Objective | None = None) -> AllocationProblem:
-    segs = draw(st.lists(segments(), min_size=1, max_size=4))
+    segs = draw(
+        st.lists(segments(), min_size=1, max_size=4, unique_by=lambda s: (s.platform, s.tier))
+    )
     top = sum(s.fee * s.available for s in segs) + 1
     budget = draw(st.integers(0, int(top * 1.2)))
     reach_total = sum(s.audience for s in segs)

@@ -99,7 +99,7 @@ def test_twelve_segments_reach_the_dynamic_programming_optimum() -> None:
     segments = [
         Segment(
             platform=list(Platform)[i % 10],
-            tier=list(Tier)[i % 5],
+            tier=list(Tier)[(i + i // 10) % 5],  # each (platform, tier) once
             fee=int(rng.integers(20, 200)),
             reach=float(rng.integers(500, 5_000)),
             audience=float(rng.integers(20_000, 90_000)),
@@ -187,3 +187,23 @@ def test_reach_above_audience_is_refused_naming_the_segment() -> None:
     with pytest.raises(PricingError) as error:
         allocate(AllocationProblem(segments=segments, budget=10))
     assert error.value.field == "segments[0].reach"
+
+
+def test_among_plans_of_equal_reach_the_cheaper_one_is_reported() -> None:
+    """One creator whose reach is the whole audience reaches everyone; more add nobody."""
+    whole = Segment(
+        platform="weibo",
+        tier="macro",
+        fee=50_000,
+        reach=400_000.0,
+        audience=400_000.0,
+        cvr=0.001,
+        available=10,
+    )
+    problem = AllocationProblem(segments=[whole], budget=400_000, objective=Objective.MAX_REACH)
+    plan = allocate(problem)
+    assert isinstance(plan, AllocationPlan)
+    check_plan(problem, plan)
+    assert plan.total_reach == 400_000.0
+    assert plan.segments[0].creators == 1
+    assert plan.total_spend == 50_000

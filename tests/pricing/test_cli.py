@@ -3,6 +3,8 @@ refused with exit 2 and the field named on stderr."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import msgspec
@@ -89,6 +91,7 @@ def test_allocate_prints_a_readable_table(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert "USD" in result.stdout and "binding" in result.stdout
+    assert "stopped: gap_limit" in result.stdout
 
 
 def test_select_prints_the_chosen_ids(tmp_path: Path) -> None:
@@ -134,3 +137,22 @@ def test_a_malformed_file_exits_2_naming_the_field(
     assert result.exit_code == 2
     assert field in result.stderr
     assert result.stdout == ""
+
+
+def test_plan_starts_without_the_web_app_the_database_driver_or_pandas(tmp_path: Path) -> None:
+    """What `kolmarket plan` imports decides how fast it starts (its time is in the bench)."""
+    problem = write(tmp_path, {"candidates": CANDIDATES, "budget": 40_000})
+    script = (
+        "import sys\n"
+        "from services.cli import main\n"
+        f"main(['plan', 'select', {problem!r}], standalone_mode=False)\n"
+        "heavy = ('litestar', 'asyncpg', 'pandas', 'sqlalchemy', 'services.api', 'structlog')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+    )
+    plan_json, imported = done.stdout.strip().splitlines()
+    assert msgspec.json.decode(plan_json, type=SelectionPlan).selected == ["a", "b"]
+    assert imported == "[]"

@@ -232,9 +232,11 @@ def test_deduplicated_reach_counts_each_person_once() -> None:
     )
     plan = select(problem)
     assert isinstance(plan, SelectionPlan)
-    assert plan.selected == ["a", "b"]
-    # b alone covers the whole audience: nobody is counted twice.
+    # b alone covers the whole audience: nobody is counted twice, and a, who adds nobody,
+    # is left out (among plans of equal reach the cheaper one is reported).
+    assert plan.selected == ["b"]
     assert plan.total_reach == pytest.approx(5_000.0)
+    assert plan.total_spend == 500
     assert plan.objective == Objective.MAX_REACH
 
 
