@@ -40,7 +40,7 @@ class PlanState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class StopReason(enum.StrEnum):
+class PlanStopReason(enum.StrEnum):
     """Why the search of a solved plan stopped: the plan is proven optimal, its proven gap
     reached the problem's `gap_limit`, or its `time_limit_seconds` ran out first."""
 
@@ -144,7 +144,7 @@ class PlanOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     finished_at: datetime | None = None
     adopted_at: datetime | None = None
     status_url: str
-    stop_reason: StopReason | None = None
+    stop_reason: PlanStopReason | None = None
     rate_card_version: str | None = None
     allocation: AllocationPlan | None = None
     selection: SelectionPlan | None = None
@@ -162,7 +162,7 @@ class PlanSummary(msgspec.Struct, kw_only=True, frozen=True):
     id: UUID
     kind: PlanKind
     status: PlanState
-    stop_reason: StopReason | None
+    stop_reason: PlanStopReason | None
     source_plan_id: UUID | None
     adopted_at: datetime | None
     created_at: datetime

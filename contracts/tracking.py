@@ -140,7 +140,7 @@ class ReversalIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
     reason: Note = "returned"
 
 
-class ReviewDecision(enum.StrEnum):
+class ConversionReviewDecision(enum.StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
 
@@ -149,5 +149,5 @@ class ConversionReviewIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unkno
     """An operator's decision on a held conversion: approve counts it (pending until its
     holding period ends), reject takes it out."""
 
-    decision: ReviewDecision
+    decision: ConversionReviewDecision
     note: Note

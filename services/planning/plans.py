@@ -21,8 +21,8 @@ from contracts.plans import (
     PlanOut,
     PlanProblem,
     PlanState,
+    PlanStopReason,
     PlanSummary,
-    StopReason,
 )
 from services import events, pagination
 from services.actors import Caller
@@ -41,7 +41,7 @@ class Ended:
 
     state: PlanState
     result: rules.Result | None = None
-    stop_reason: StopReason | None = None
+    stop_reason: PlanStopReason | None = None
     failure: PlanProblem | None = None
     expected: list[dict[str, Any]] | None = None
     derivation: Derivation | None = None
@@ -156,7 +156,7 @@ async def record_end(
     conn: asyncpg.Connection,
     row: asyncpg.Record,
     state: PlanState,
-    stop_reason: StopReason | None = None,
+    stop_reason: PlanStopReason | None = None,
     figures: tuple[float | None, float | None, float | None] = (None, None, None),
 ) -> None:
     """The `plan.finished` event of a plan's row (id, merchant_id, brief_id, kind)."""

@@ -21,8 +21,9 @@ from contracts.planning import (
     PlanStatus,
     SelectionPlan,
     SelectionProblem,
+    StopReason,
 )
-from contracts.plans import PlanProblem, PlanState, StopReason
+from contracts.plans import PlanProblem, PlanState, PlanStopReason
 from pricing import PricingError
 from services.errors import Conflict, DomainError, Invalid
 
@@ -51,19 +52,22 @@ def constraint_rows(problem: Problem) -> int:
 
 
 # ---- How a plan ends ------------------------------------------------------------------------
-def stop_reason(plan: AllocationPlan | SelectionPlan, gap_limit: float) -> StopReason:
-    """Optimal when the engine proved it; else the gap limit was reached, or time ran out."""
+def stop_reason(plan: AllocationPlan | SelectionPlan, gap_limit: float) -> PlanStopReason:
+    """Optimal when the engine proved it; else what the engine says stopped it (the gap limit
+    reached, or time ran out), judged from the gap when it says nothing."""
     if plan.status is PlanStatus.OPTIMAL:
-        return StopReason.OPTIMAL
-    if plan.gap <= gap_limit:
-        return StopReason.GAP_REACHED
-    return StopReason.TIME_LIMIT
+        return PlanStopReason.OPTIMAL
+    if plan.stop_reason is StopReason.TIME_LIMIT:
+        return PlanStopReason.TIME_LIMIT
+    if plan.stop_reason is not None or plan.gap <= gap_limit:
+        return PlanStopReason.GAP_REACHED
+    return PlanStopReason.TIME_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     state: PlanState
-    stop_reason: StopReason | None
+    stop_reason: PlanStopReason | None
     failure: PlanProblem | None
 
 

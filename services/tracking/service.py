@@ -31,9 +31,9 @@ from contracts.tracking import (
     ConversionOut,
     ConversionPage,
     ConversionResult,
+    ConversionReviewDecision,
     ConversionStatus,
     Reason,
-    ReviewDecision,
 )
 from services import events, pagination
 from services.actors import Caller
@@ -296,7 +296,7 @@ async def _stop_counting(
 
 
 async def review(
-    conn: asyncpg.Connection, conversion_id: UUID, decision: ReviewDecision, note: str
+    conn: asyncpg.Connection, conversion_id: UUID, decision: ConversionReviewDecision, note: str
 ) -> ConversionOut:
     """An operator's decision on a held order: approve lets it count (pending until its
     holding period ends); reject takes it out, freeing the deal's cap."""
@@ -307,9 +307,9 @@ async def review(
             raise NotFound("conversion", conversion_id)
         if row["status"] != ConversionStatus.HELD:
             raise Conflict(f"only a held conversion is reviewed; this one is {row['status']}")
-        if decision == ReviewDecision.REJECT and row["commission"]:
+        if decision == ConversionReviewDecision.REJECT and row["commission"]:
             await conn.execute(queries.SUBTRACT_COUNTED, row["deal_id"], row["commission"])
-        target = "pending" if decision == ReviewDecision.APPROVE else "rejected"
+        target = "pending" if decision == ConversionReviewDecision.APPROVE else "rejected"
         updated = await conn.fetchrow(queries.REVIEWED, conversion_id, target, now, note)
         reviewed = ConversionReviewed(
             conversion_id=conversion_id, merchant_id=row["merchant_id"], deal_id=row["deal_id"],

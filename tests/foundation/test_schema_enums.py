@@ -26,7 +26,7 @@ from contracts.payments import (
     PayoutStatus,
     SettlementStatus,
 )
-from contracts.plans import PlanKind, PlanState, StopReason
+from contracts.plans import PlanKind, PlanState, PlanStopReason
 from contracts.tracking import ConversionStatus
 from contracts.webhooks import DeliveryStatus, DisabledReason
 
@@ -56,7 +56,7 @@ ENUM_OF: dict[tuple[str, str], type[enum.StrEnum]] = {
     ("journal_entries", "kind"): EntryKind,
     ("plans", "status"): PlanState,
     ("plans", "kind"): PlanKind,
-    ("plans", "stop_reason"): StopReason,
+    ("plans", "stop_reason"): PlanStopReason,
     ("users", "role"): AccountRole,
     ("merchant_members", "role"): MemberRole,
     ("member_invitations", "role"): MemberRole,

@@ -18,7 +18,7 @@ from contracts.planning import (
     SelectionProblem,
     ShareRange,
 )
-from contracts.plans import PlanState, StopReason
+from contracts.plans import PlanState, PlanStopReason
 from pricing import PricingError, allocate, select
 from pricing.sizing import INLINE_SIZE, fits_inline, solves_inline
 from services.errors import Conflict, Invalid
@@ -55,10 +55,12 @@ def _plan(status: PlanStatus, gap: float) -> AllocationPlan:
 
 def test_a_plan_ends_as_its_result_says_and_names_why_it_stopped() -> None:
     assert rules.outcome(_plan(PlanStatus.OPTIMAL, 0.0), 0.001) == rules.Outcome(
-        PlanState.SOLVED, StopReason.OPTIMAL, None
+        PlanState.SOLVED, PlanStopReason.OPTIMAL, None
     )
-    assert rules.stop_reason(_plan(PlanStatus.FEASIBLE, 0.0005), 0.001) is StopReason.GAP_REACHED
-    assert rules.stop_reason(_plan(PlanStatus.FEASIBLE, 0.01), 0.001) is StopReason.TIME_LIMIT
+    assert (
+        rules.stop_reason(_plan(PlanStatus.FEASIBLE, 0.0005), 0.001) is PlanStopReason.GAP_REACHED
+    )
+    assert rules.stop_reason(_plan(PlanStatus.FEASIBLE, 0.01), 0.001) is PlanStopReason.TIME_LIMIT
     proven = Diagnosis(status=DiagnosisStatus.INFEASIBLE, conflicts=[], suggestions=[], detail="")
     assert rules.outcome(proven, 0.001).state is PlanState.INFEASIBLE
     late = Diagnosis(status=DiagnosisStatus.NO_PLAN_FOUND, conflicts=[], suggestions=[], detail="")
