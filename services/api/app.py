@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from services import addresses, database
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from services.accounts.standing import StandingCache
+from services.api import document
 from services.api.auth import CallerAuthMiddleware, FixedWindowLimiter
 from services.api.health import HealthController
 from services.api.middleware import check_body, options_answering, request_context_middleware
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    document.finish(app)
     # Wrapped around the whole handler, so unknown routes are logged and carry an id too.
     app.asgi_handler = _behind_proxies(
         request_context_middleware(options_answering(app.asgi_handler, list(app.routes))),
