@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced
 
-.PHONY: install run test lint format typecheck openapi bench migrate clean
+.PHONY: install run test lint format typecheck openapi client-check bench migrate clean
 
 $(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,19 @@ typecheck: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/kolmarket openapi openapi/openapi.json
 
+# TypeScript types generated from the committed document (openapi-typescript), and typical uses
+# of them (clients/typescript/check.ts) compiled with tsc --strict. Needs Node.js and npm.
+CLIENT_TS := clients/typescript
+CLIENT_TS_STAMP := $(CLIENT_TS)/node_modules/.installed
+
+$(CLIENT_TS_STAMP): $(CLIENT_TS)/package.json $(CLIENT_TS)/package-lock.json
+	cd $(CLIENT_TS) && npm ci --prefer-offline --no-audit --no-fund
+	touch $(CLIENT_TS_STAMP)
+
+client-check: $(CLIENT_TS_STAMP)
+	cd $(CLIENT_TS) && node_modules/.bin/openapi-typescript ../../openapi/openapi.json --output schema.d.ts
+	cd $(CLIENT_TS) && node_modules/.bin/tsc --project tsconfig.json --strict --noEmit
+
 migrate: $(STAMP)
 	$(BIN)/kolmarket migrate
 
@@ -44,4 +57,4 @@ bench: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) .kolmarket .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .kolmarket .pytest_cache .mypy_cache .ruff_cache $(CLIENT_TS)/node_modules $(CLIENT_TS)/schema.d.ts
