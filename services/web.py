@@ -201,9 +201,9 @@ _DESCRIPTIONS = {
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """Document the problem+json answers a route can give, besides the 500 and the 503 (the
-    database unavailable, with Retry-After) any route can."""
-    codes = sorted({*statuses, 500, 503})
+    """Document the problem+json answers a route can give, besides those any route can: 400
+    (a request it cannot read), 500 and 503 (the database unavailable, with Retry-After)."""
+    codes = sorted({*statuses, 400, 500, 503})
     return {
         code: ResponseSpec(
             data_container=Problem,
