@@ -6,9 +6,7 @@ Every bounded context imports these; the tier thresholds live here and nowhere e
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Final
-
-from msgspec import Meta
+from typing import Final
 
 
 class Platform(enum.StrEnum):
@@ -46,7 +44,28 @@ class Deliverable(enum.StrEnum):
     STORY = "story"
 
 
-Currency = Annotated[str, Meta(pattern="^[A-Z]{3}$", description="ISO 4217 code")]
+class Currency(enum.StrEnum):
+    """ISO 4217 codes of the currencies the marketplace trades in (MINOR_UNIT_DIGITS below
+    says how many digits each has after the point)."""
+
+    AUD = "AUD"
+    CAD = "CAD"
+    CNY = "CNY"
+    EUR = "EUR"
+    GBP = "GBP"
+    HKD = "HKD"
+    IDR = "IDR"
+    INR = "INR"
+    JPY = "JPY"
+    KRW = "KRW"
+    MYR = "MYR"
+    PHP = "PHP"
+    SGD = "SGD"
+    THB = "THB"
+    TWD = "TWD"
+    USD = "USD"
+    VND = "VND"
+
 
 # ISO 4217 minor-unit digits: amounts are integers of 10**-digits of the major unit.
 MINOR_UNIT_DIGITS: Final[dict[str, int]] = {

@@ -21,7 +21,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from contracts.common import SUPPORTED_CURRENCIES, Platform, Tier
+from contracts.common import Currency, Platform, Tier
 
 Money = Annotated[int, Meta(ge=0, le=10**11, description="integer minor units")]
 Budget = Annotated[int, Meta(ge=0, le=10**13, description="integer minor units")]
@@ -29,14 +29,8 @@ People = Annotated[float, Meta(ge=0.0, le=1e11)]
 Share = Annotated[float, Meta(ge=0.0, le=1.0)]
 CreatorCap = Annotated[int, Meta(ge=0, le=2_000_000)]
 Seconds = Annotated[float, Meta(gt=0.0, le=600.0)]
-# The currencies quotes accept (contracts.common.SUPPORTED_CURRENCIES), as a pattern.
-PlanCurrency = Annotated[
-    str,
-    Meta(
-        pattern=f"^({'|'.join(sorted(SUPPORTED_CURRENCIES))})$",
-        description="ISO 4217 code of a supported currency (the same list quotes accept)",
-    ),
-]
+# The currencies quotes accept.
+PlanCurrency = Currency
 
 
 class Objective(enum.StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from contracts.common import SUPPORTED_CURRENCIES, Deliverable, Platform, Tier
+from contracts.common import SUPPORTED_CURRENCIES, Currency, Deliverable, Platform, Tier
 from contracts.pricing import RateCard, RateSource
 from pricing import default_card as data
 from pricing.errors import PricingError
@@ -20,7 +20,7 @@ def default_rate_card() -> RateCard:
     }
     return RateCard(
         version=data.VERSION,
-        currency=data.CURRENCY,
+        currency=Currency(data.CURRENCY),
         cpm=cpm,
         deliverable_multiplier_bp={d: bp for d, (bp, _) in data.DELIVERABLE_MULTIPLIER_BP.items()},
         median_engagement_bp=engagement,

@@ -18,8 +18,9 @@ from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from services.accounts.standing import StandingCache
 from services.api import document
 from services.api.auth import CallerAuthMiddleware, FixedWindowLimiter
+from services.api.bodies import check_request
 from services.api.health import HealthController
-from services.api.middleware import check_body, options_answering, request_context_middleware
+from services.api.middleware import options_answering, request_context_middleware
 from services.api.openapi import docs_assets_router, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.webhooks_doc import webhooks_section, webhooks_tag
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *EVENT_ROUTES,
             *NOTIFICATION_ROUTES,
         ],
-        before_request=check_body,
+        before_request=check_request,
         middleware=[
             DefineMiddleware(
                 CallerAuthMiddleware,

@@ -6,12 +6,8 @@ import time
 import uuid
 from typing import Any
 
-import msgspec
 import structlog
-from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-from services.errors import Invalid, Malformed
 
 log = structlog.get_logger("kolmarket.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -117,68 +113,3 @@ def options_answering(app: ASGIApp, routes: list[Any]) -> ASGIApp:
 
 def _preflight(scope: Scope) -> bool:
     return any(name == b"access-control-request-method" for name, _ in scope["headers"])
-
-
-NUL_ESCAPE = b"\\u0000"
-_BODY_TYPES: dict[Any, Any] = {}  # each handler's body type, looked up once
-
-
-def _body_type(handler: Any) -> Any:
-    if handler not in _BODY_TYPES:
-        data = handler.parsed_fn_signature.parameters.get("data")
-        _BODY_TYPES[handler] = data.annotation if data is not None else None
-    return _BODY_TYPES[handler]
-
-
-async def check_body(request: Request[Any, Any, Any]) -> None:
-    """Refuse, before any use case, what the database cannot store or the contract does not
-    say: a NUL character in the path, query or body (PostgreSQL text cannot hold it), a body
-    that is not UTF-8 JSON or nests too deeply (400), and a body whose values do not have
-    the contract's types exactly (422 naming the field: a string is never taken for a
-    number or a boolean)."""
-    if "\x00" in request.scope["path"]:
-        raise Invalid("path", "the path must not contain the NUL character")
-    if b"%00" in request.scope.get("query_string", b""):
-        for name, value in request.query_params.multi_items():
-            if "\x00" in value:
-                raise Invalid(name, "must not contain the NUL character")
-    if request.method not in ("POST", "PUT", "PATCH"):
-        return
-    body = await request.body()
-    body_type = _body_type(request.route_handler)
-    if not body or body_type is None or "json" not in request.headers.get("content-type", "json"):
-        return
-    try:
-        if NUL_ESCAPE in body and (field := _nul_field(msgspec.json.decode(body), "")):
-            raise Invalid(field, "must not contain the NUL character (\\u0000)")
-        msgspec.json.decode(body, type=body_type, strict=True)
-    except msgspec.ValidationError as error:
-        raise _invalid(str(error)) from None
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as error:
-        reason = "nests too deeply" if isinstance(error, RecursionError) else "is not valid JSON"
-        raise Malformed(f"the request body {reason}") from None
-
-
-def _invalid(message: str) -> Invalid:
-    """A msgspec message (`Expected `int`, got `str` - at `$.items[0].amount``) as the
-    field it names and what is wrong with it."""
-    text, _, where = message.partition(" - at ")
-    found = re.search(r"`\$\.?([^`]*)`$", where)
-    return Invalid((found.group(1) if found else "") or "body", text)
-
-
-def _nul_field(value: Any, at: str) -> str | None:
-    """The path (`items[3].order_id`) of the first string holding a NUL, if any."""
-    if isinstance(value, str):
-        return (at or "body") if "\x00" in value else None
-    if isinstance(value, dict):
-        items = ((f"{at}.{k}" if at else str(k), v) for k, v in value.items())
-    elif isinstance(value, list):
-        items = ((f"{at}[{i}]", v) for i, v in enumerate(value))
-    else:
-        return None
-    for path, item in items:
-        found = _nul_field(item, path)
-        if found is not None:
-            return found
-    return None

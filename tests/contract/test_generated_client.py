@@ -153,7 +153,7 @@ def brief(api: Api, **changes: Any) -> Any:
         ),
         "goals": api.model("Goals")(reach=200_000, conversions=500),
         "budget": 1_000_000,
-        "currency": "USD",
+        "currency": api.model("Currency").USD,
         "platforms": [api.model("Platform").TIKTOK, api.model("Platform").INSTAGRAM],
         "tiers": [api.model("Tier").NANO, api.model("Tier").MICRO],
         "deliverables": [api.model("Deliverable").SHORT_VIDEO, api.model("Deliverable").STORY],

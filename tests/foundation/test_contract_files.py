@@ -74,3 +74,9 @@ def test_make_targets_the_readme_names_exist() -> None:
         assert f"\n{target}:" in makefile
         assert f"make {target}" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_currency_vocabulary_is_the_list_of_minor_units() -> None:
+    from contracts.common import MINOR_UNIT_DIGITS, Currency
+
+    assert {c.value for c in Currency} == set(MINOR_UNIT_DIGITS)
