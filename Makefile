@@ -45,7 +45,7 @@ $(CLIENT_TS_STAMP): $(CLIENT_TS)/package.json $(CLIENT_TS)/package-lock.json
 	touch $(CLIENT_TS_STAMP)
 
 client-check: $(CLIENT_TS_STAMP)
-	cd $(CLIENT_TS) && node_modules/.bin/openapi-typescript ../../openapi/openapi.json --output schema.d.ts
+	cd $(CLIENT_TS) && node_modules/.bin/openapi-typescript --default-non-nullable false ../../openapi/openapi.json --output schema.d.ts
 	cd $(CLIENT_TS) && node_modules/.bin/tsc --project tsconfig.json --strict --noEmit
 
 migrate: $(STAMP)

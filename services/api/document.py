@@ -2,6 +2,8 @@
 generator cannot see from the handlers is added here, from the contracts, so the document
 says exactly what the service accepts.
 
+- The schemas of the contracts are msgspec's own, from the very types that decode requests
+  and encode answers, so every bound the service checks is written down.
 - Request bodies that refuse unknown fields say so (`additionalProperties: false`).
 - A value's constraints sit on the value, not beside a `null` alternative; parameters, which
   are absent rather than null, are never `null`; integral bounds are integers.
@@ -23,6 +25,7 @@ from litestar.openapi.spec import OpenAPI, Schema
 
 import contracts
 
+REF = "#/components/schemas/{name}"
 NO_NUL = "^[^\\u0000]*$"
 # RFC 3339 times and dates of the years 1970 to 2199 (`format` checks the rest).
 YEARS = "(19[7-9][0-9]|2[01][0-9]{2})"
@@ -134,11 +137,20 @@ def _enum_keys(hint: Any) -> list[str] | None:
     return None
 
 
+def _contract_schemas(names: list[str]) -> dict[str, Any]:
+    """msgspec's schemas of the named contract structs and of everything they refer to."""
+    structs = contract_structs()
+    types = [structs[name] for name in names if name in structs]
+    _, components = msgspec.json.schema_components(types, ref_template=REF)
+    return components
+
+
 def finish(app: Litestar) -> None:
     """Complete the app's document in place (it is generated here, once, at start)."""
     document = app.openapi_schema
     schemas = document.components.schemas or {}
     requests = _requests(document)
+    schemas.update(_contract_schemas(list(schemas)))
     for name in list(schemas):
         plain = _tidy(_plain(schemas[name]))
         if name in requests:
