@@ -67,12 +67,18 @@ class Conflict(DomainError):
     title = "Conflict"
     type_slug = "conflict"
 
-    def __init__(self, detail: str, *, current: Any = None) -> None:
+    def __init__(
+        self, detail: str, *, current: Any = None, field: str | None = None
+    ) -> None:
         super().__init__(detail)
         self.current = current
+        self.field = field  # the stored value that stands in the way, when there is one
 
     def extra(self) -> dict[str, Any]:
-        return {} if self.current is None else {"current": self.current}
+        found: dict[str, Any] = {} if self.current is None else {"current": self.current}
+        if self.field is not None:
+            found["errors"] = [{"field": self.field, "message": self.detail}]
+        return found
 
 
 class TooManyRequests(DomainError):

@@ -16,7 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, get_type_hints
 import asyncpg
 import msgspec
 
-from services.errors import Invalid
+from services.errors import Conflict
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -57,9 +57,9 @@ async def once(
         stored = await conn.fetchrow(FIND_ANSWER, key.scope, key.key)
         if stored is not None:
             if bytes(stored["request_hash"]) != key.request_hash:
-                raise Invalid(
-                    HEADER,
+                raise Conflict(
                     "this key was already used with a different request body; use a new key",
+                    field=HEADER,
                 )
             return msgspec.convert(stored["response"], answer_type)
         answer = await work()

@@ -5,8 +5,9 @@ says exactly what the service accepts.
 - The schemas of the contracts are msgspec's own, from the very types that decode requests
   and encode answers, so every bound the service checks is written down.
 - Request bodies that refuse unknown fields say so (`additionalProperties: false`).
-- A value's constraints sit on the value, not beside a `null` alternative; parameters, which
-  are absent rather than null, are never `null`; integral bounds are integers.
+- A value's constraints sit on the value, not beside its `null` alternative (an optional
+  query parameter takes the word `null` for none, as the service reads it); integral bounds
+  are integers.
 - Text the service stores cannot hold the NUL character (PostgreSQL's text cannot), and
   times and dates lie between 1970 and 2199: both are written as patterns.
 - Maps keyed by a vocabulary (platforms, tiers) name their keys.
@@ -67,9 +68,9 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _tidy(node: Any, *, parameter: bool = False) -> Any:
-    """Push constraints beside `oneOf [X, null]` into X; drop `null` for parameters; make
-    integral bounds integers; recurse."""
+def _tidy(node: Any) -> Any:
+    """Push constraints beside `oneOf [X, null]` into X; make integral bounds integers;
+    recurse."""
     if isinstance(node, list):
         return [_tidy(item) for item in node]
     if not isinstance(node, dict):
@@ -83,12 +84,7 @@ def _tidy(node: Any, *, parameter: bool = False) -> Any:
         if len(values) != 1 or len(values) == len(branches):
             continue
         moved = {key: node.pop(key) for key in CONSTRAINTS if key in node}
-        value = {**values[0], **moved}
-        if parameter:
-            node.pop(union)
-            node.update(value)
-        else:
-            node[union] = [value, {"type": "null"}]
+        node[union] = [{**values[0], **moved}, {"type": "null"}]
     return node
 
 
@@ -163,6 +159,6 @@ def finish(app: Litestar) -> None:
             getattr(item, m, None) for m in ("get", "post", "put", "patch", "delete")
         ):
             for parameter in (operation.parameters or []) if operation else []:
-                schema = _tidy(_plain(parameter.schema), parameter=True)
+                schema = _tidy(_plain(parameter.schema))
                 _text_rules(schema)
                 parameter.schema = schema

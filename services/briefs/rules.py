@@ -80,10 +80,11 @@ def check_brief(brief: BriefIn) -> None:
 
 def check_publishable(brief: BriefIn, now: datetime) -> None:
     check_brief(brief)
+    # The brief as stored stands in the way: a conflict with its state, not a bad request.
     if brief.budget <= 0:
-        raise Invalid("budget", "budget must be more than 0 to publish")
+        raise Conflict("budget must be more than 0 to publish", field="budget")
     if brief.timeline.apply_by <= now:
-        raise Invalid("timeline.apply_by", "apply_by must be in the future to publish")
+        raise Conflict("apply_by must be in the future to publish", field="timeline.apply_by")
 
 
 def patched(current: BriefIn, patch: BriefPatch, status: BriefStatus) -> BriefIn:

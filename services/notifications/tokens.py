@@ -11,13 +11,24 @@ import base64
 import binascii
 import hashlib
 import hmac
+from typing import Any
 from uuid import UUID
 
 from contracts.notifications import NotificationKind
-from services.errors import Invalid
+from services.errors import Forbidden
 
 PURPOSE = b"kolmarket notification unsubscribe v1"
 FIELD = "token"
+
+
+class BadToken(Forbidden):
+    """An unsubscribe link we did not sign (or one altered since): it changes nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("this unsubscribe link is not one we sent, or it was altered")
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": [{"field": FIELD, "message": self.detail}]}
 
 
 def _key(secret: str) -> bytes:
@@ -42,17 +53,17 @@ def sign(secret: str, user_id: UUID, kind: NotificationKind) -> str:
 
 
 def verify(secret: str, token: str) -> tuple[UUID, NotificationKind]:
-    """The user and kind a token names; 422 naming `token` when it was not signed with this
-    secret, was altered or is malformed."""
+    """The user and kind a token names; 403 when it was not signed with this secret, was
+    altered or is malformed."""
     body, dot, signature = token.partition(".")
     try:
         given = _unb64(signature) if dot else b""
         raw = _unb64(body)
     except (binascii.Error, ValueError):
-        raise Invalid(FIELD, "token is not a valid unsubscribe token") from None
+        raise BadToken() from None
     if not hmac.compare_digest(given, _mac(secret, body)):
-        raise Invalid(FIELD, "token is not a valid unsubscribe token")
+        raise BadToken()
     try:
         return UUID(bytes=raw[:16]), NotificationKind(raw[16:].decode())
     except (ValueError, UnicodeDecodeError):
-        raise Invalid(FIELD, "token is not a valid unsubscribe token") from None
+        raise BadToken() from None

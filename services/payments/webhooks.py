@@ -34,6 +34,9 @@ Handler = Callable[[asyncpg.Connection, dict[str, Any], Any], Awaitable[Operatio
 
 
 class BadSignature(DomainError):
+    """The sender is not Stripe, as far as we can tell: unauthenticated."""
+
+    status = 401
     title = "Bad signature"
     type_slug = "bad-signature"
 

@@ -154,7 +154,7 @@ async def test_publishing_needs_a_future_apply_by_and_a_budget(
 ) -> None:
     no_budget = await _draft(client, parties.merchant, budget=0)
     response = await _verb(client, parties.merchant, no_budget["id"], "publish")
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["errors"][0]["field"] == "budget"
 
 

@@ -31,13 +31,13 @@ async def test_replaying_a_brief_creation_returns_the_first_answer(
     assert await db.fetchval(count, merchant_id) == before + 1
 
 
-async def test_the_same_key_with_another_body_answers_422(client: Client, parties: Parties) -> None:
+async def test_the_same_key_with_another_body_answers_409(client: Client, parties: Parties) -> None:
     key = uuid.uuid4().hex
     headers = _keyed(parties.merchant.headers, key)
     first = await client.post("/v1/briefs", json=brief_body(title="One"), headers=headers)
     other = await client.post("/v1/briefs", json=brief_body(title="Two"), headers=headers)
     assert first.status_code == 201
-    assert other.status_code == 422
+    assert other.status_code == 409
     assert other.json()["errors"][0]["field"] == "Idempotency-Key"
 
 

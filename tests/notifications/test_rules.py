@@ -21,7 +21,7 @@ from contracts.events import (
 )
 from contracts.notifications import EmailStatus, Language, MailRoute, NotificationKind
 from contracts.offers import OfferOrigin, Side
-from services.errors import Invalid
+from services.errors import Forbidden
 from services.notifications import rules, sources, texts, tokens
 from services.notifications.rules import Recipient
 
@@ -180,9 +180,9 @@ def test_an_unsubscribe_token_names_its_user_and_kind_and_nothing_else() -> None
     other_kind = tokens.sign("secret one", user, NotificationKind.OFFER_DECLINED)
     spliced = token.split(".")[0] + "." + other_kind.split(".")[1]
     for bad, secret in ((token, "secret two"), (spliced, "secret one"), ("", "secret one")):
-        with pytest.raises(Invalid) as refused:
+        with pytest.raises(Forbidden) as refused:
             tokens.verify(secret, bad)
-        assert refused.value.errors[0][0] == "token"
+        assert refused.value.extra()["errors"][0]["field"] == "token"
 
 
 def test_retries_back_off_then_give_up() -> None:

@@ -103,8 +103,8 @@ async def test_webhook_without_a_valid_signature_is_rejected_and_not_stored(
     tampered = await deliver(pay_client, body.replace(b'"succeeded"', b'"succeeded" '), signature)
     unsigned = await deliver(pay_client, body, "")
 
-    assert (tampered.status_code, tampered.headers["content-type"]) == (400, PROBLEM)
-    assert unsigned.status_code == 400
+    assert (tampered.status_code, tampered.headers["content-type"]) == (401, PROBLEM)
+    assert unsigned.status_code == 401
     assert await db.fetchval("SELECT count(*) FROM stripe_events WHERE id = $1", event_id) == 0
     assert await deal_status(db, deal["id"]) == "awaiting_funding"
 

@@ -58,7 +58,7 @@ async def test_a_signature_stamped_too_far_from_now_is_refused(
 
     refused = await deliver(pay_client, payload, _signed(payload, time.time() + skew))
 
-    assert (refused.status_code, refused.headers["content-type"]) == (400, PROBLEM)
+    assert (refused.status_code, refused.headers["content-type"]) == (401, PROBLEM)
     assert refused.json()["type"] == "/problems/bad-signature"
     assert await db.fetchval(STORED, event_id) == 0
     accepted = await deliver(pay_client, payload, _signed(payload, time.time() + skew / 10))
