@@ -130,13 +130,14 @@ class RoleChangeIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
 class ApiKeyIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=100)]
     scopes: Annotated[list[ApiScope], Meta(min_length=1, max_length=len(ApiScope))]
-    expires_at: (
+    expires_in_days: (
         Annotated[
-            datetime,
+            int,
             Meta(
-                tz=True,
-                description="when the key stops working: in the future, at most two years "
-                "ahead, with its time zone; without it the key works until revoked",
+                ge=1,
+                le=730,
+                description="days until the key stops working (its `expires_at` is shown); "
+                "without it the key works until revoked",
             ),
         ]
         | None

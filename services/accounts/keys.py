@@ -32,7 +32,7 @@ def key_out(row: asyncpg.Record) -> ApiKeyOut:
 
 
 async def create_api_key(conn: asyncpg.Connection, caller: Caller, data: ApiKeyIn) -> ApiKeyCreated:
-    rules.check_key_expiry(data.expires_at, datetime.now(UTC))
+    expires = rules.key_expiry(data.expires_in_days, datetime.now(UTC))
     prefix, secret, secret_hash = credentials.new_api_key()
     scopes = sorted({s.value for s in data.scopes})
     async with conn.transaction():
@@ -44,9 +44,9 @@ async def create_api_key(conn: asyncpg.Connection, caller: Caller, data: ApiKeyI
             secret_hash,
             scopes,
             caller.user_id,
-            data.expires_at,
+            expires,
         )
-        expires_at = data.expires_at.isoformat() if data.expires_at else None
+        expires_at = expires.isoformat() if expires else None
         await record_change(
             conn, caller, "api_key_created", prefix, scopes=scopes, expires_at=expires_at
         )

@@ -8,7 +8,6 @@ from contracts.accounts import ApiKeyStatus, ApiScope
 from services.errors import Invalid
 
 MIN_PASSWORD_LENGTH = 10
-MAX_KEY_LIFETIME = timedelta(days=730)
 # Scopes that move money or send the merchant's data elsewhere: a key with one of them is
 # created (or confirmed) only by an owner who entered the password in the last minutes.
 STEP_UP_SCOPES = frozenset({ApiScope.CONVERSIONS_WRITE, ApiScope.WEBHOOKS_MANAGE})
@@ -34,14 +33,9 @@ def needs_step_up(scopes: Iterable[str]) -> bool:
     return not STEP_UP_SCOPES.isdisjoint(scopes)
 
 
-def check_key_expiry(expires_at: datetime | None, now: datetime) -> None:
-    if expires_at is None:
-        return
-    if expires_at <= now:
-        raise Invalid("expires_at", "expires_at must be in the future")
-    if expires_at > now + MAX_KEY_LIFETIME:
-        days = MAX_KEY_LIFETIME.days
-        raise Invalid("expires_at", f"expires_at must be at most {days} days ahead")
+def key_expiry(days: int | None, now: datetime) -> datetime | None:
+    """When a key made now stops working, `days` from now (never, without them)."""
+    return None if days is None else now + timedelta(days=days)
 
 
 def key_status(*, revoked: bool, expired: bool, unvouched: bool) -> ApiKeyStatus:
