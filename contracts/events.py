@@ -4,6 +4,7 @@ Each payload carries its type as the tag `type` (for example `offer.accepted`); 
 fields only ever grow, so consumers may ignore what they do not know.
 """
 
+import enum
 from datetime import datetime
 from uuid import UUID
 
@@ -404,3 +405,47 @@ EventPayload = (
     | PlanFinished
     | PlanAdopted
 )
+
+
+class EventType(enum.StrEnum):
+    """Every event type, the tag of its payload (`offer.accepted`); see EventPayload."""
+
+    BRIEF_PUBLISHED = "brief.published"
+    BRIEF_CLOSED = "brief.closed"
+    BRIEF_CANCELLED = "brief.cancelled"
+    OFFER_CREATED = "offer.created"
+    OFFER_COUNTERED = "offer.countered"
+    OFFER_ACCEPTED = "offer.accepted"
+    OFFER_DECLINED = "offer.declined"
+    OFFER_WITHDRAWN = "offer.withdrawn"
+    OFFER_EXPIRED = "offer.expired"
+    DEAL_CREATED = "deal.created"
+    DEAL_FUNDED = "deal.funded"
+    DEAL_REFUNDED = "deal.refunded"
+    DEAL_CANCELLED = "deal.cancelled"
+    DEAL_PAID = "deal.paid"
+    PAYOUT_SCHEDULED = "payout.scheduled"
+    PAYOUT_PAUSED = "payout.paused"
+    PAYOUT_FAILED = "payout.failed"
+    SUBMISSION_CREATED = "submission.created"
+    SUBMISSION_APPROVED = "submission.approved"
+    SUBMISSION_CHANGES_REQUESTED = "submission.changes_requested"
+    DEAL_APPROVED = "deal.approved"
+    DEAL_CLOSED = "deal.closed"
+    DISPUTE_OPENED = "dispute.opened"
+    DISPUTE_RESOLVED = "dispute.resolved"
+    CONVERSION_RECORDED = "conversion.recorded"
+    CONVERSION_REVERSED = "conversion.reversed"
+    CONVERSION_APPROVED = "conversion.approved"
+    CONVERSION_REVIEWED = "conversion.reviewed"
+    CONVERSION_PAID = "conversion.paid"
+    DEAL_STATUS_CHANGED = "deal.status_changed"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+    ACCOUNT_DISABLED = "account.disabled"
+    ACCOUNT_ENABLED = "account.enabled"
+    MERCHANT_DISABLED = "merchant.disabled"
+    MERCHANT_ENABLED = "merchant.enabled"
+    NOTIFICATION_CREATED = "notification.created"
+    NOTIFICATION_READ = "notification.read"
+    PLAN_FINISHED = "plan.finished"
+    PLAN_ADOPTED = "plan.adopted"

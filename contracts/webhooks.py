@@ -13,24 +13,18 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from contracts.events import EventType
+
 Url = Annotated[
     str,
     Meta(
         min_length=8,
         max_length=2048,
-        description="https URL that receives the events (http and loopback only where the "
-        "service allows local endpoints)",
+        description="https URL that receives the events (http and loopback are allowed only "
+        "where the service is set up for local development)",
     ),
 ]
-EventTypeName = Annotated[
-    str,
-    Meta(
-        min_length=3,
-        max_length=100,
-        pattern=r"^[a-z_]+\.[a-z_]+$",
-        description="an event type, as listed in the document's `webhooks` section",
-    ),
-]
+EventTypeName = EventType
 EventTypes = Annotated[
     list[EventTypeName],
     Meta(max_length=100, description="the event types wanted; empty for every type"),

@@ -67,9 +67,7 @@ class Conflict(DomainError):
     title = "Conflict"
     type_slug = "conflict"
 
-    def __init__(
-        self, detail: str, *, current: Any = None, field: str | None = None
-    ) -> None:
+    def __init__(self, detail: str, *, current: Any = None, field: str | None = None) -> None:
         super().__init__(detail)
         self.current = current
         self.field = field  # the stored value that stands in the way, when there is one

@@ -55,15 +55,32 @@ def pricing_error(_: Request[Any, Any, Any], exc: PricingError) -> Response[Any]
     )
 
 
-# Headers are named in problems as clients send them, not by the handler's parameter.
-HEADER_NAMES = {"last_event_id": "Last-Event-ID", "idempotency_key": "Idempotency-Key"}
+def _wire_names(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Parameters are named in problems as clients send them (`type`, `Idempotency-Key`),
+    not by the handler's argument."""
+    try:
+        parameters = request.route_handler.parsed_fn_signature.parameters
+    except Exception:
+        return {}
+    names: dict[str, str] = {}
+    for name, definition in parameters.items():
+        kwarg = definition.kwarg_definition
+        alias = (
+            getattr(kwarg, "query", None)
+            or getattr(kwarg, "header", None)
+            or getattr(kwarg, "name", None)  # QueryParameter(name=...), HeaderParameter(...)
+        )
+        if alias:
+            names[name] = alias
+    return names
 
 
-def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     items = exc.extra if isinstance(exc.extra, list) else []
+    names = _wire_names(request)
     errors = [
         {
-            "field": HEADER_NAMES.get(item.get("key") or "", item.get("key") or "body"),
+            "field": names.get(item.get("key") or "", item.get("key") or "body"),
             "message": item.get("message", ""),
             **({"source": str(item["source"])} if item.get("source") else {}),
         }

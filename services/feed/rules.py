@@ -1,14 +1,12 @@
 """Pure rules of the events feed: whose events a caller sees, and how an event row reads as
 the message partners and browsers receive."""
 
-from collections.abc import Mapping, Sequence
-from typing import Any, get_args
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
-from contracts.events import EventPayload
-from services import events
 from services.actors import Caller
-from services.errors import Forbidden, Invalid
+from services.errors import Forbidden
 
 
 def scope_of(caller: Caller) -> tuple[str, UUID | None]:
@@ -45,15 +43,3 @@ def message(event: Mapping[str, Any]) -> dict[str, Any]:
         },
         "data": event["payload"],
     }
-
-
-def known_types() -> frozenset[str]:
-    """Every event type of the contract (the tags of `EventPayload`)."""
-    return frozenset(events.type_of(kind) for kind in get_args(EventPayload))
-
-
-def check_types(types: Sequence[str], field: str) -> None:
-    known = known_types()
-    for index, kind in enumerate(types):
-        if kind not in known:
-            raise Invalid(f"{field}[{index}]", f"{kind[:100]!r} is not an event type")

@@ -16,6 +16,11 @@ class Refused(Exception):
     """The endpoint's host does not resolve, or resolves to an address it may not reach."""
 
 
+class Unresolved(Refused):
+    """The endpoint's host does not resolve (now): nothing is reached, and nothing is known
+    of where it would lead."""
+
+
 async def resolve(target: Target, allow_local: bool) -> Address:
     """The address to connect to for `target`; every address its name has must be allowed,
     so a name cannot hide a private address behind a public one."""
@@ -24,7 +29,7 @@ async def resolve(target: Target, allow_local: bool) -> Address:
     except ValueError:
         addresses = await _lookup(target.host, target.port)
     if not addresses:
-        raise Refused(f"{target.host} does not resolve")
+        raise Unresolved(f"{target.host} does not resolve")
     for address in addresses:
         reason = rules.refusal(address, allow_local)
         if reason is not None:
@@ -36,7 +41,7 @@ async def _lookup(host: str, port: int) -> list[Address]:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise Refused(f"{host} does not resolve") from None
+        raise Unresolved(f"{host} does not resolve") from None
     found: list[Address] = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])

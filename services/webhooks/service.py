@@ -54,10 +54,14 @@ def _merchant(caller: Caller) -> UUID:
 
 
 async def check_url(url: str, allow_local: bool) -> None:
-    """422 naming `url` unless it is https and reaches only public addresses."""
+    """422 naming `url` unless it is https and reaches only public addresses. A name that
+    does not resolve yet (DNS not set up) is taken: each delivery checks it again, and none
+    is sent while it resolves nowhere or somewhere private."""
     target = rules.parse_url(url, allow_local)
     try:
         await addresses.resolve(target, allow_local)
+    except addresses.Unresolved:
+        log.info("webhook_endpoint_unresolved", host=target.host)
     except addresses.Refused as refused:
         raise Invalid("url", f"url is not allowed: {refused}") from None
 
@@ -66,7 +70,6 @@ async def check_url(url: str, allow_local: bool) -> None:
 async def create(
     conn: asyncpg.Connection, caller: Caller, data: WebhookEndpointIn, *, allow_local: bool
 ) -> WebhookEndpointCreated:
-    feed_rules.check_types(data.event_types, "event_types")
     await check_url(data.url, allow_local)
     merchant_id = _merchant(caller)
     await conn.execute(queries.LOCK_MERCHANT_ENDPOINTS, merchant_id)
@@ -102,8 +105,6 @@ async def update(
     allow_local: bool,
 ) -> WebhookEndpointOut:
     """Change the given fields; enabling a disabled endpoint resumes its pending deliveries."""
-    if data.event_types is not None:
-        feed_rules.check_types(data.event_types, "event_types")
     if data.url is not None:
         await check_url(data.url, allow_local)
     types = sorted(set(data.event_types)) if data.event_types is not None else None

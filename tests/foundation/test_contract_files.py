@@ -80,3 +80,12 @@ def test_the_currency_vocabulary_is_the_list_of_minor_units() -> None:
     from contracts.common import MINOR_UNIT_DIGITS, Currency
 
     assert {c.value for c in Currency} == set(MINOR_UNIT_DIGITS)
+
+
+def test_every_event_payload_has_its_event_type() -> None:
+    from typing import get_args
+
+    from contracts.events import EventPayload, EventType
+
+    tags = {kind.__struct_config__.tag for kind in get_args(EventPayload)}
+    assert {member.value for member in EventType} == tags
