@@ -4,6 +4,7 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
+import asyncpg
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -11,9 +12,9 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
-from services import database
+from services import database, limits
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
-from services.api.auth import CallerAuthMiddleware, FixedWindowLimiter
+from services.api.auth import CallerAuthMiddleware
 from services.api.health import HealthController
 from services.api.middleware import refuse_nul, request_context_middleware
 from services.api.openapi import docs_assets_router, openapi_config
@@ -34,7 +35,8 @@ from services.planning.routes import ROUTES as PLANNING_ROUTES
 from services.reports.routes import ROUTES as REPORT_ROUTES
 from services.settings import Settings
 from services.tracking import rules_clicks
-from services.tracking.redirect import REDIRECT_ROUTES, ClickRecorder, LinkCache
+from services.tracking.clicks import ClickRecorder
+from services.tracking.redirect import REDIRECT_ROUTES, LinkCache
 from services.tracking.routes import ROUTES as CONVERSION_ROUTES
 from services.web import (
     PUBLIC,
@@ -58,7 +60,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         app.state.gateway = StripeLibraryGateway(settings)
-        app.state.clicks = ClickRecorder(app.state.pool)
+        app.state.limits.start(_counter_store(settings, app.state.pool))
+        app.state.clicks = ClickRecorder(app.state.pool, settings.spool_folder)
         app.state.clicks.start()
         app.state.event_signal = EventSignal(url)
         await app.state.event_signal.start()
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await app.state.event_signal.stop()
             await app.state.clicks.stop()
+            await app.state.limits.stop()
             await app.state.gateway.close()
             await app.state.pool.close()
 
@@ -133,13 +137,22 @@ def provide_gateway(state: State) -> StripeGateway:
     return gateway
 
 
+def _counter_store(settings: Settings, pool: asyncpg.Pool) -> limits.CounterStore:
+    """Where the shared limits count: Redis when configured, else the app's database."""
+    if settings.redis_url:
+        return limits.RedisCounters(settings.redis_url)
+    return limits.PostgresCounters(pool)
+
+
 def _initial_state(settings: Settings) -> State:
+    shared = limits.SharedLimits()
     return State(
         {
             "settings": settings,
             "schema_head": database.head_revision(),
-            "request_limiter": FixedWindowLimiter(settings.request_limit_per_minute),
-            "click_limiter": FixedWindowLimiter(settings.click_limit_per_minute),
+            "limits": shared,
+            "request_limiter": shared.limit("caller", settings.request_limit_per_minute),
+            "click_limiter": shared.limit("click", settings.click_limit_per_minute),
             "tracking_links": LinkCache(),
             "visitor_key": rules_clicks.visitor_key(settings.jwt_secret),
         }

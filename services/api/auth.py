@@ -1,10 +1,10 @@
 """Who is calling: a bearer access token (merchant member, KOL, operator) or a partner API key.
 
-The middleware turns credentials into a `Caller` on `request.user`; guards on each route say
+The middleware turns credentials into a `Caller` on `request.user` and spends one request of
+the caller's budget, shared by every process (`services.limits`); guards on each route say
 which kinds of caller (and which API key scopes) may use it.
 """
 
-import time
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +14,6 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from services.accounts import credentials, queries
 from services.actors import Caller
-from services.errors import TooManyRequests
 
 
 def caller_from_claims(claims: dict[str, Any]) -> Caller:
@@ -27,34 +26,13 @@ def caller_from_claims(claims: dict[str, Any]) -> Caller:
     )
 
 
-class FixedWindowLimiter:
-    """A per-process request budget per caller (each replica counts its own)."""
-
-    def __init__(self, limit: int, window_seconds: int = 60) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._counts: dict[str, tuple[int, int]] = {}
-
-    def hit(self, key: str) -> None:
-        now = int(time.monotonic())
-        window = now - now % self.window
-        start, count = self._counts.get(key, (window, 0))
-        if start != window:
-            if len(self._counts) > 100_000:
-                self._counts.clear()
-            start, count = window, 0
-        if count >= self.limit:
-            raise TooManyRequests(retry_after=max(1, start + self.window - now))
-        self._counts[key] = (start, count + 1)
-
-
 class CallerAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         state = connection.app.state
         caller = await self._caller(connection, state)
-        state.request_limiter.hit(caller.key)
+        await state.request_limiter.hit(caller.key)
         return AuthenticationResult(user=caller, auth=caller.kind)
 
     async def _caller(self, connection: ASGIConnection[Any, Any, Any, Any], state: Any) -> Caller:
