@@ -41,11 +41,12 @@ def migrate() -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (default: HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default: PORT or 8000).")
-@click.option("--workers", default=1, show_default=True, help="Worker processes.")
+@click.option("--workers", default=1, show_default=True, help="Worker processes (each one an app).")
 @click.option("--demo", is_flag=True, help="Load the demo marketplace (idempotent).")
 @click.option("--no-migrate", is_flag=True, help="Do not migrate before serving.")
 def serve(host: str | None, port: int | None, workers: int, demo: bool, no_migrate: bool) -> None:
-    """Serve the API. Without DATABASE_URL, an embedded PostgreSQL is started first."""
+    """Serve the API (uvicorn with httptools and uvloop). Without DATABASE_URL, an embedded
+    PostgreSQL is started first."""
     import uvicorn
 
     settings, url = _settings_with_database()
@@ -62,6 +63,8 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_migra
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        http="httptools",
+        loop="uvloop",
         log_config=None,
         access_log=False,
         proxy_headers=True,

@@ -4,8 +4,9 @@ operators decide held orders; the holding period's end books commissions in the 
 A batch is one transaction: its deals are locked (in id order) while it is judged, so the
 deals' caps and click bursts are counted exactly even when batches race, and each order's
 result is stored with it. A repeated report of a counted order answers with the stored
-result; a contradicting one is stored as rejected (`duplicate`). The new reports, their deals'
-running totals and their `conversion.recorded` events are written by one statement.
+result; a contradicting one is stored as rejected (`duplicate`). The new reports and their
+deals' running totals are written by one statement, their `conversion.recorded` events by
+another.
 """
 
 from collections import Counter, defaultdict
@@ -225,11 +226,16 @@ async def _insert(
         return
     # In order id order, so two batches claiming some of the same orders take their unique
     # index entries in one order and wait for each other rather than deadlock.
-    document = msgspec.json.encode(sorted(rows, key=itemgetter("order_id"))).decode()
-    written = await conn.fetchval(queries.INSERT_CONVERSIONS, merchant_id, now, document)
-    if written != len(rows):
+    rows = sorted(rows, key=itemgetter("order_id"))
+    try:
+        await conn.fetchval(
+            queries.INSERT_CONVERSIONS, merchant_id, now, msgspec.json.encode(rows).decode()
+        )
+    except asyncpg.UniqueViolationError:
         # Another batch counted one of these orders between our read and our write.
-        raise Conflict("some of these orders were reported at the same moment; send them again")
+        raise Conflict(
+            "some of these orders were reported at the same moment; send them again"
+        ) from None
     await events.append_many(conn, [_recorded(merchant_id, row) for row in rows])
 
 
