@@ -1,5 +1,6 @@
 """The app factory: assembles the contexts' routes with auth, errors, logging and docs."""
 
+import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -65,6 +66,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.clicks.start()
         app.state.event_signal = EventSignal(url)
         await app.state.event_signal.start()
+        # What exists once the app has started lives as long as the process: keep it out of
+        # the collector's rounds, which otherwise scan it again and again under load.
+        gc.freeze()
         try:
             yield
         finally:
