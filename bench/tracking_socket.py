@@ -229,6 +229,7 @@ def over_socket(
             base, script, threads=args.partners, connections=args.partners,
             seconds=args.socket_seconds,
         )  # fmt: skip
+        time.sleep(1)  # batches in flight when wrk stopped are stored, not acknowledged
         stored = asyncio.run(_count(url, ORDERS, prefix))
         events = asyncio.run(_count(url, EVENTS)) - events
     print(f"over a real socket (kolmarket serve --workers {args.workers}, wrk on loopback)")

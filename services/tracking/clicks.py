@@ -57,6 +57,7 @@ class ClickRecorder:
         self._in_memory = True  # whether _waiting holds every click of the current segment
         self._unspooled: list[Click] = []  # clicks the disk refused: memory is all they have
         self._unstored: list[Segment] = []  # sealed segments to replay from their files
+        self._next_spool_error = 0.0
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -78,11 +79,14 @@ class ClickRecorder:
             self._wake.set()
 
     def _not_spooled(self, click: Click, exc: OSError) -> None:
-        """The disk refused the click: it waits in memory only (logged once per failing
-        segment), and is lost if the process stops before the database takes it."""
+        """The disk refused the click (a full disk, a folder the process may not write): it
+        waits in memory only, and is lost if the process stops before the database takes it.
+        Logged at most once a minute."""
         if len(self._unspooled) < self.max_waiting:
             self._unspooled.append(click)
-        if len(self._unspooled) == 1:
+        now = time.monotonic()
+        if now >= self._next_spool_error:
+            self._next_spool_error = now + 60.0
             log.error("click_not_spooled", error=repr(exc), folder=str(self.spool.folder))
 
     @property

@@ -44,8 +44,8 @@ class ClickSpool:
     waiting to be stored, and those of stopped processes found at start."""
 
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
+        self.folder = folder  # made at the first click, so a folder it may not write fails
+        # the clicks it should keep (loudly), not the process
         self._name = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._sequence = 0
         self.current: Segment | None = None  # opened at the first click after a seal
@@ -83,7 +83,9 @@ class ClickSpool:
     def orphans(self) -> list[Segment]:
         """Segments no live process holds (their process stopped or died), now held by this
         one; oldest first."""
-        found = []
+        found: list[Segment] = []
+        if not self.folder.is_dir():
+            return found
         for path in sorted(self.folder.glob(f"*{SUFFIX}"), key=_age):
             segment = _claim(path)
             if segment is not None:
@@ -111,6 +113,7 @@ class ClickSpool:
             yield clicks, bad
 
     def _open(self) -> Segment:
+        self.folder.mkdir(parents=True, exist_ok=True)
         self._sequence += 1
         path = self.folder / f"{self._name}-{self._sequence:08d}{SUFFIX}"
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC

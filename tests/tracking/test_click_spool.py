@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from structlog.testing import capture_logs
 
 from services import database
 from services.tracking.clicks import ClickRecorder
@@ -193,3 +194,19 @@ async def test_a_click_is_in_the_spool_file_before_record_returns(
     assert str(click[0]).encode() in segment.read_bytes()
     await recorder.stop()
     assert _segments(tmp_path) == []
+
+
+async def test_a_spool_folder_that_cannot_be_made_leaves_clicks_in_memory_and_says_so(
+    pool: asyncpg.Pool, db: asyncpg.Connection, deal_id: uuid.UUID, tmp_path: Path
+) -> None:
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    recorder = ClickRecorder(pool, taken / "clicks")  # no folder can be made under a file
+    clicks = _clicks(deal_id, 3)
+    with capture_logs() as logs:
+        for click in clicks:
+            recorder.record(click)
+    assert [e["event"] for e in logs] == ["click_not_spooled"]  # once, not once a click
+    assert await recorder.flush() == 3
+    assert await db.fetchval(COUNT, [c[0] for c in clicks]) == 3
+    assert await recorder.replay_orphans() == 0
