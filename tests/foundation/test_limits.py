@@ -7,9 +7,11 @@ import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
+import msgspec
 import pytest
 from structlog.testing import capture_logs
 
+from services.api.app import create_app
 from services.errors import TooManyRequests
 from services.limits import (
     SPREAD,
@@ -18,6 +20,7 @@ from services.limits import (
     RedisCounters,
     SharedLimit,
 )
+from services.settings import Settings
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -143,3 +146,15 @@ async def test_the_hits_of_a_forgotten_key_still_reach_the_store(
     await one.sync()
     rows = await db.fetch("SELECT hits FROM limit_counters WHERE key LIKE $1", f"{one.name}:%")
     assert [r["hits"] for r in rows] == [1] * 100
+
+
+async def test_the_app_counts_in_redis_when_it_is_configured(
+    settings: Settings, redis_store: RedisCounters
+) -> None:
+    app = create_app(msgspec.structs.replace(settings, redis_url=REDIS_URL))
+    async with app.lifespan():
+        assert isinstance(app.state.limits.store, RedisCounters)
+        assert app.state.click_limiter.store is app.state.limits.store
+    without = create_app(settings)
+    async with without.lifespan():
+        assert isinstance(without.state.limits.store, PostgresCounters)

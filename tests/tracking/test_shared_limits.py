@@ -1,7 +1,9 @@
 """The click limit per address and the request limit per caller hold across app processes:
-two `kolmarket serve` processes on one database let through the limit in total, not each."""
+two `kolmarket serve` processes on one database (or one Redis) let through the limit in total,
+not each."""
 
 import asyncio
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -15,6 +17,7 @@ from tests.tracking.support import CHROME, make_deal, serve_all
 pytestmark = pytest.mark.slow
 
 CLICKS, REQUESTS = 6, 9
+REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def _same_window() -> None:
@@ -31,10 +34,22 @@ async def _setup(url: str) -> tuple[str, dict[str, str]]:
         return deal["tracking_code"], caller.headers
 
 
+def _redis_or_skip() -> str:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            pass
+    except OSError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    return REDIS_URL
+
+
+@pytest.mark.parametrize("store", ["postgres", "redis"])
 def test_two_processes_share_the_click_limit_and_the_request_limit(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, store: str
 ) -> None:
     limits = {"CLICK_LIMIT_PER_MINUTE": str(CLICKS), "REQUEST_LIMIT_PER_MINUTE": str(REQUESTS)}
+    if store == "redis":
+        limits["REDIS_URL"] = _redis_or_skip()
     with serve_all(database_url, [tmp_path / "a", tmp_path / "b"], **limits) as (one, other):
         _same_window()
         code, headers = asyncio.run(_setup(one.url))
