@@ -11,7 +11,8 @@ COPY services ./services
 COPY migrations ./migrations
 RUN uv sync --frozen --no-editable
 ENV PATH="/app/.venv/bin:$PATH" LOG_FORMAT=json HOST=0.0.0.0 PORT=8000
-RUN useradd --system --uid 10001 kolmarket
+RUN useradd --system --uid 10001 kolmarket \
+    && mkdir -p /var/lib/kolmarket/clicks && chown -R kolmarket /var/lib/kolmarket
 USER kolmarket
 EXPOSE 8000
 CMD ["kolmarket", "serve", "--no-migrate"]

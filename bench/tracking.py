@@ -1,13 +1,17 @@
-"""Tracking throughput: buyers following a deal's tracking link (`GET /t/{code}`), and a
-partner reporting orders in batches of 1,000 (`POST /v1/conversions/batch`).
+"""Tracking throughput: buyers following a deal's tracking link (`GET /t/{code}`), and
+partners reporting orders in batches of 1,000 (`POST /v1/conversions/batch`), measured twice.
 
 .venv/bin/python -m bench.tracking [--clients 32] [--seconds 5] [--batches 40] [--partners 2]
+    [--workers 2] [--connections 16] [--socket-seconds 10] [--in-process-only]
 
-The app runs in this process and is driven through its ASGI interface on the same event loop
-(the whole HTTP app: middleware, routing, handler, click recording), by a small client that
-only builds the request and collects the answer, so the figures are the app's and not an HTTP
-client's. The database is a scratch one. Each phase is one `async def` taking the app and
-what the earlier phases made.
+In process: the app runs in this process and is driven through its ASGI interface on the same
+event loop (the whole HTTP app: middleware, routing, handler, click recording), by a small
+client that only builds the request and collects the answer, so the figures are the app's
+and not an HTTP client's. Over a real socket (`tracking_socket.py`): `kolmarket serve
+--workers N` in processes of its own, driven by wrk from outside. Both print requests a
+second, p50/p99 latency, and rows stored against answers acknowledged; the run fails if any
+acknowledged click, order or event is missing. The database is a scratch one on
+DATABASE_URL's server (or an embedded one).
 """
 
 import argparse
@@ -25,11 +29,13 @@ from typing import Any
 import msgspec
 from litestar import Litestar
 
-from bench.support import percentiles, row, scratch_database
+from bench import tracking_socket as sockets
+from bench.support import percentiles, scratch_database
 from services.api.app import create_app
 from services.settings import Settings
 
 PASSWORD = "bench password 42"
+JWT_SECRET = "bench-" + "s" * 40
 DEALS = 20  # one merchant's deals the orders are spread over
 BATCH = 1_000
 PATH = "/v1/conversions/batch"
@@ -289,60 +295,69 @@ async def conversions(
     }
 
 
-async def run(url: str, clients: int, seconds: float, batches: int, partners: int) -> None:
-    settings = Settings(
-        database_url=url,
-        jwt_secret="bench-" + "s" * 40,
-        log_level="INFO",
-        log_format="json",
-        register_limit_per_ip=10**9,
-        login_limit_per_ip=10**9,
-        click_limit_per_minute=10**9,
-        request_limit_per_minute=10**9,
-    )
-    app = create_app(settings)
+async def in_process(url: str, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """The app in this process, through its ASGI interface; prints its figures and returns
+    what the real-socket phases need: the deals and a partner key."""
+    app = create_app(_settings(url))
     async with app.lifespan():
         client = AsgiClient(app)
         owner, deals = await make_deals(client, DEALS)
-        await redirects(app, deals[0], clients, 0.5)  # warm-up
+        await redirects(app, deals[0], args.clients, 0.5)  # warm-up
         async with app.state.pool.acquire() as conn:
             await conn.execute("DELETE FROM clicks")
-        clicked = await redirects(app, deals[0], clients, seconds)
-        await conversions(app, owner, deals, 3, partners)  # warm-up
+        clicked = await redirects(app, deals[0], args.clients, args.seconds)
+        await conversions(app, owner, deals, 3, args.partners)  # warm-up
         async with app.state.pool.acquire() as conn:
             await conn.execute("DELETE FROM conversions")
-            await conn.execute("UPDATE deals SET commission_counted = 0")
+            await conn.execute("UPDATE tracking_links SET commission_counted = 0")
             await conn.execute("DELETE FROM events WHERE type = 'conversion.recorded'")
-        orders = await conversions(app, owner, deals, batches, partners)
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} (shared)")
-    print(
-        f"redirects ({clients} concurrent clients, {seconds:.0f} s): "
-        f"{clicked['per_second']:8.1f} redirects/s, {clicked['redirects']:.0f} redirects, "
-        f"{clicked['clicks']:.0f} clicks stored"
-    )
-    print(row("redirect latency", {k[:-3]: v for k, v in clicked.items() if k.endswith("_ms")}))
-    print(
-        f"conversions ({batches} batches of {BATCH}, {partners} partners at once, "
-        f"{len(deals)} deals): {orders['per_second']:8.1f} conversions/s, "
-        f"{orders['stored']:.0f} stored, {orders['events']:.0f} events"
-    )
-    print(row("batch latency", {k[:-3]: v for k, v in orders.items() if k.endswith("_ms")}))
-    if clicked["clicks"] != clicked["redirects"]:
-        raise SystemExit("clicks stored differ from redirects made")
-    if not orders["stored"] == orders["events"] == orders["orders"]:
-        raise SystemExit("conversions stored or events recorded differ from orders sent")
+        orders = await conversions(app, owner, deals, args.batches, args.partners)
+        scopes = {"name": "wrk partner", "scopes": ["conversions:write"]}
+        key = (await client.request("POST", "/v1/api-keys", headers=owner, body=scopes)).json()
+    print(f"in process (ASGI, one process; {os.cpu_count()} cores shared with PostgreSQL)")
+    sockets.report(
+        f"redirects, {args.clients} clients, {args.seconds:g} s",
+        clicked["per_second"], clicked, f"clicks stored {clicked['clicks']:.0f} of "
+        f"{clicked['redirects']:.0f} acknowledged",
+    )  # fmt: skip
+    sockets.report(
+        f"conversions, {args.batches} batches of {BATCH}, {args.partners} at once",
+        orders["per_second"], orders, f"orders stored {orders['stored']:.0f} of "
+        f"{orders['orders']:.0f} acknowledged, events {orders['events']:.0f}",
+    )  # fmt: skip
+    sockets.check(clicked["clicks"], clicked["redirects"], "clicks")
+    sockets.check(orders["stored"], orders["orders"], "orders")
+    sockets.check(orders["events"], orders["orders"], "events")
+    return {"code": deals[0]["tracking_code"], "codes": [d["tracking_code"] for d in deals],
+            "deal_id": deals[0]["id"]}, key["secret"]  # fmt: skip
+
+
+def _settings(url: str) -> Settings:
+    return Settings(
+        database_url=url, jwt_secret=JWT_SECRET, log_level="INFO", log_format="json",
+        register_limit_per_ip=10**9, login_limit_per_ip=10**9, click_limit_per_minute=10**9,
+        request_limit_per_minute=10**9,
+    )  # fmt: skip
 
 
 def main() -> None:
     warnings.simplefilter("ignore")
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=32, help="buyers following the link")
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of the redirect run")
-    parser.add_argument("--batches", type=int, default=40, help="conversion batches of 1,000")
+    parser.add_argument("--clients", type=int, default=32, help="in-process buyers at once")
+    parser.add_argument("--seconds", type=float, default=5.0, help="in-process redirect run")
+    parser.add_argument("--batches", type=int, default=40, help="in-process batches of 1,000")
     parser.add_argument("--partners", type=int, default=2, help="batches sent at once")
+    parser.add_argument("--workers", type=int, default=2, help="serve --workers")
+    parser.add_argument("--connections", type=int, default=16, help="wrk's for redirects")
+    parser.add_argument("--socket-seconds", type=float, default=10.0, help="each wrk run")
+    parser.add_argument("--in-process-only", action="store_true")
     args = parser.parse_args()
+    started = os.getloadavg()[0]
     with scratch_database() as url:
-        asyncio.run(run(url, args.clients, args.seconds, args.batches, args.partners))
+        made, key = asyncio.run(in_process(url, args))
+        if not args.in_process_only:
+            sockets.over_socket(url, made, key, args, JWT_SECRET, BATCH)
+    print(f"load average (1 min) {started:.2f} at start, {os.getloadavg()[0]:.2f} at end")
 
 
 if __name__ == "__main__":

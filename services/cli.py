@@ -75,7 +75,7 @@ def migrate() -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (default: HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default: PORT or 8000).")
-@click.option("--workers", default=1, show_default=True, help="Worker processes.")
+@click.option("--workers", default=1, show_default=True, help="Worker processes (each one an app).")
 @click.option("--demo", is_flag=True, help="Load the demo marketplace (idempotent).")
 @click.option("--no-migrate", is_flag=True, help="Do not migrate before serving.")
 @click.option(
@@ -87,7 +87,8 @@ def serve(
     host: str | None, port: int | None, workers: int, demo: bool, no_migrate: bool,
     with_worker: bool,
 ) -> None:  # fmt: skip
-    """Serve the API. Without DATABASE_URL, an embedded PostgreSQL is started first."""
+    """Serve the API (uvicorn with httptools and uvloop). Without DATABASE_URL, an embedded
+    PostgreSQL is started first."""
     import uvicorn
 
     from services import database
@@ -108,6 +109,8 @@ def serve(
         "port": port or settings.port,
         "log_config": None,
         "access_log": False,
+        "http": "httptools",
+        "loop": "uvloop",
         # The app itself honours X-Forwarded-For and X-Forwarded-Proto from TRUSTED_PROXIES
         # only (services/api/app.py); uvicorn's own default would trust any local peer.
         "proxy_headers": False,

@@ -42,7 +42,7 @@ from services.planning import service as planning
 from services.settings import Settings
 from services.tracking import rules_clicks
 from services.tracking import service as tracking
-from services.tracking.redirect import ClickRecorder
+from services.tracking.clicks import ClickRecorder
 
 DEMO_PASSWORD = "demo password 1"  # noqa: S105 - published demo credentials
 MERCHANT_EMAIL = "demo-merchant@kolmarket.test"
@@ -191,7 +191,7 @@ async def _tracked_deal(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: 
 
 async def _clicks(pool: asyncpg.Pool, settings: Settings, deal: DealOut) -> list[uuid.UUID]:
     """Sixty clicks on the deal's link from forty visitors, as the redirect records them."""
-    recorder = ClickRecorder(pool)
+    recorder = ClickRecorder(pool, settings.spool_folder)
     key = rules_clicks.visitor_key(settings.jwt_secret)
     clicks = [uuid.uuid4() for _ in range(60)]
     for n, click_id in enumerate(clicks):

@@ -3,6 +3,7 @@
 The event's type is its payload's tag (`offer.accepted`), so the two can never disagree.
 """
 
+import functools
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -16,21 +17,22 @@ INSERT_EVENT = """
     VALUES ($1, $2, $3, $4, $5, $6)
 """
 
-# The events travel as one JSON document, parsed by PostgreSQL, rather than column arrays.
+# Several events travel as one typed array per column; each payload as its JSON text, which
+# PostgreSQL parses once into the row's jsonb.
 INSERT_EVENTS = """
     INSERT INTO events (type, aggregate_type, aggregate_id, merchant_id, kol_id, payload)
-    SELECT r.type, r.aggregate_type, r.aggregate_id, r.merchant_id, r.kol_id, r.payload
-    FROM jsonb_to_recordset($1::text::jsonb) AS r (
-        type text, aggregate_type text, aggregate_id uuid, merchant_id uuid, kol_id uuid,
-        payload jsonb
-    )
+    SELECT u.type, u.aggregate_type, u.aggregate_id, u.merchant_id, u.kol_id, u.payload::jsonb
+    FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[])
+        AS u (type, aggregate_type, aggregate_id, merchant_id, kol_id, payload)
 """
+_encode = msgspec.json.Encoder().encode
 
 
 def event_type(payload: EventPayload) -> str:
     return type_of(type(payload))
 
 
+@functools.cache
 def type_of(kind: type[msgspec.Struct]) -> str:
     """The type of the events of a payload struct (its tag, `offer.accepted`)."""
     tag = kind.__struct_config__.tag
@@ -38,6 +40,7 @@ def type_of(kind: type[msgspec.Struct]) -> str:
     return tag
 
 
+@functools.cache
 def aggregate_type(kind: str) -> str:
     """The aggregate an event type is about: `offer` of `offer.accepted`."""
     return kind.partition(".")[0]
@@ -77,15 +80,13 @@ async def append_many(
     each, in order."""
     if not items:
         return
-    document = [
-        {
-            "type": (kind := event_type(payload)),
-            "aggregate_type": aggregate_type(kind),
-            "aggregate_id": aggregate_id,
-            "merchant_id": merchant_id,
-            "kol_id": kol_id,
-            "payload": payload,
-        }
-        for payload, aggregate_id, merchant_id, kol_id in items
-    ]
-    await conn.execute(INSERT_EVENTS, msgspec.json.encode(document).decode())
+    kinds = [event_type(payload) for payload, _, _, _ in items]
+    await conn.execute(
+        INSERT_EVENTS,
+        kinds,
+        [aggregate_type(kind) for kind in kinds],
+        [aggregate_id for _, aggregate_id, _, _ in items],
+        [merchant_id for _, _, merchant_id, _ in items],
+        [kol_id for _, _, _, kol_id in items],
+        [_encode(payload).decode() for payload, _, _, _ in items],
+    )

@@ -38,8 +38,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the client
     audit_retention_days: int = 180
     register_limit_per_ip: int = 20  # registrations an hour
-    request_limit_per_minute: int = 1200  # per caller and process
-    click_limit_per_minute: int = 120  # tracking-link redirects per client IP and process
+    request_limit_per_minute: int = 1200  # per caller, shared by every process
+    click_limit_per_minute: int = 120  # tracking-link redirects per client IP, every process
+    redis_url: str | None = None  # shared limits in Redis rather than PostgreSQL
+    click_spool_dir: Path | None = None  # unset: data_dir / "clicks"
     stripe_api_key: str = ""
     stripe_api_base: str = ""
     stripe_webhook_secret: str = ""
@@ -96,6 +98,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "register_limit_per_ip": get("REGISTER_LIMIT_PER_IP"),
             "request_limit_per_minute": get("REQUEST_LIMIT_PER_MINUTE"),
             "click_limit_per_minute": get("CLICK_LIMIT_PER_MINUTE"),
+            "redis_url": get("REDIS_URL"),
+            "click_spool_dir": get("CLICK_SPOOL_DIR"),
             "stripe_api_key": get("STRIPE_API_KEY"),
             "stripe_api_base": get("STRIPE_API_BASE"),
             "stripe_webhook_secret": get("STRIPE_WEBHOOK_SECRET"),
@@ -122,6 +126,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             # last only as long as the process, which is right for local runs and tests.
             settings = msgspec.structs.replace(settings, jwt_secret=secrets.token_urlsafe(48))
         return settings
+
+    @property
+    def spool_folder(self) -> Path:
+        """Where acknowledged clicks wait until they are stored."""
+        return self.click_spool_dir or self.data_dir / "clicks"
 
 
 def _decode(type_: type, value: object) -> object:

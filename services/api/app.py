@@ -1,9 +1,11 @@
 """The app factory: assembles the contexts' routes with auth, errors, logging and docs."""
 
+import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
+import asyncpg
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -13,11 +15,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from services import addresses, database
+from services import addresses, database, limits
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from services.accounts.standing import StandingCache
 from services.api import document
-from services.api.auth import CallerAuthMiddleware, FixedWindowLimiter
+from services.api.auth import CallerAuthMiddleware
 from services.api.bodies import check_request
 from services.api.health import HealthController
 from services.api.middleware import options_answering, request_context_middleware
@@ -40,7 +42,8 @@ from services.planning.routes import ROUTES as PLANNING_ROUTES
 from services.reports.routes import ROUTES as REPORT_ROUTES
 from services.settings import Settings
 from services.tracking import rules_clicks
-from services.tracking.redirect import REDIRECT_ROUTES, ClickRecorder, LinkCache
+from services.tracking.clicks import ClickRecorder
+from services.tracking.redirect import REDIRECT_ROUTES, LinkCache
 from services.tracking.routes import ROUTES as CONVERSION_ROUTES
 from services.web import (
     PUBLIC,
@@ -64,17 +67,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
             url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         app.state.gateway = StripeLibraryGateway(settings)
-        app.state.clicks = ClickRecorder(app.state.pool)
+        app.state.limits.start(_counter_store(settings, app.state.pool))
+        app.state.clicks = ClickRecorder(app.state.pool, settings.spool_folder)
         app.state.clicks.start()
         app.state.event_signal = EventSignal(url)
         await app.state.event_signal.start()
         await app.state.standing.start(url)
+        # What exists once the app has started lives as long as the process: keep it out of
+        # the collector's rounds, which otherwise scan it again and again under load.
+        gc.freeze()
         try:
             yield
         finally:
             await app.state.standing.stop()
             await app.state.event_signal.stop()
             await app.state.clicks.stop()
+            await app.state.limits.stop()
             await app.state.gateway.close()
             await app.state.pool.close()
 
@@ -155,13 +163,22 @@ def provide_gateway(state: State) -> StripeGateway:
     return gateway
 
 
+def _counter_store(settings: Settings, pool: asyncpg.Pool) -> limits.CounterStore:
+    """Where the shared limits count: Redis when configured, else the app's database."""
+    if settings.redis_url:
+        return limits.RedisCounters(settings.redis_url)
+    return limits.PostgresCounters(pool)
+
+
 def _initial_state(settings: Settings) -> State:
+    shared = limits.SharedLimits()
     return State(
         {
             "settings": settings,
             "schema_head": database.head_revision(),
-            "request_limiter": FixedWindowLimiter(settings.request_limit_per_minute),
-            "click_limiter": FixedWindowLimiter(settings.click_limit_per_minute),
+            "limits": shared,
+            "request_limiter": shared.limit("caller", settings.request_limit_per_minute),
+            "click_limiter": shared.limit("click", settings.click_limit_per_minute),
             "tracking_links": LinkCache(),
             "visitor_key": rules_clicks.visitor_key(settings.jwt_secret),
             "address_key": addresses.key(settings.jwt_secret, "address"),

@@ -1,7 +1,8 @@
 """Who is calling: a bearer access token (merchant member, KOL, operator) or a partner API key.
 
 The middleware turns credentials into a `Caller` on `request.user` (and how they were proven,
-`services.web.Authentication`, on `request.auth`); guards on each route say which kinds of
+`services.web.Authentication`, on `request.auth`) and spends one request of the caller's
+budget, shared by every process (`services.limits`); guards on each route say which kinds of
 caller (and which API key scopes) may use it.
 
 A token only names the account. What the caller may do is its standing now: the account and
@@ -10,7 +11,6 @@ PostgreSQL empties on every change (`services.accounts.standing`). An API key is
 the database on every request, with its expiry, its merchant and the member answering for it.
 """
 
-import time
 from typing import Any
 from uuid import UUID
 
@@ -20,29 +20,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from services.accounts import credentials, keys
 from services.actors import Caller
-from services.errors import TooManyRequests
 from services.web import Authentication
-
-
-class FixedWindowLimiter:
-    """A per-process request budget per caller (each replica counts its own)."""
-
-    def __init__(self, limit: int, window_seconds: int = 60) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._counts: dict[str, tuple[int, int]] = {}
-
-    def hit(self, key: str) -> None:
-        now = int(time.monotonic())
-        window = now - now % self.window
-        start, count = self._counts.get(key, (window, 0))
-        if start != window:
-            if len(self._counts) > 100_000:
-                self._counts.clear()
-            start, count = window, 0
-        if count >= self.limit:
-            raise TooManyRequests(retry_after=max(1, start + self.window - now))
-        self._counts[key] = (start, count + 1)
 
 
 class CallerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -51,7 +29,7 @@ class CallerAuthMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         state = connection.app.state
         caller, auth = await self._caller(connection, state)
-        state.request_limiter.hit(caller.key)
+        await state.request_limiter.hit(caller.key)
         return AuthenticationResult(user=caller, auth=auth)
 
     async def _caller(

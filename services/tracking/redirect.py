@@ -2,18 +2,17 @@
 product page with a click id the shop reports back with orders.
 
 It is the busiest route and stays short: links are cached in the process (a link's
-destination never changes), clicks are buffered in memory and written in bulk by a background
-task (`ClickRecorder`), and no database connection is taken for a known link.
+destination never changes), each click is appended to the process's spool file before the
+answer and copied into the database in bulk by a background task (`clicks.ClickRecorder`), and
+no database connection is taken for a known link. The per-address click limit is shared by
+every process (`services.limits`).
 """
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import asyncpg
-import structlog
 from litestar import Request, get
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath
@@ -24,11 +23,7 @@ from services.errors import NotFound
 from services.tracking import rules_clicks as rules
 from services.web import PUBLIC, problem_responses
 
-log = structlog.get_logger(__name__)
-
 FIND_LINK = "SELECT deal_id, destination FROM tracking_links WHERE code = $1"
-CLICK_COLUMNS = ("id", "deal_id", "clicked_at", "visitor", "user_agent", "referrer")
-Click = tuple[UUID, UUID, datetime, str, str | None, str | None]
 
 
 class LinkCache:
@@ -53,83 +48,6 @@ class LinkCache:
             del self._links[next(iter(self._links))]
         self._links[code] = found
         return found
-
-
-class ClickRecorder:
-    """Clicks wait in memory and are copied into `clicks` together: every `interval` seconds,
-    or as soon as `batch` of them wait. `flush()` writes everything recorded before it."""
-
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        *,
-        interval: float = 0.1,
-        batch: int = 1_000,
-        max_waiting: int = 100_000,
-    ) -> None:
-        self.pool = pool
-        self.interval = interval
-        self.batch = batch
-        self.max_waiting = max_waiting
-        self.dropped = 0
-        self._waiting: list[Click] = []
-        self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-
-    def record(self, click: Click) -> None:
-        if len(self._waiting) >= self.max_waiting:
-            self.dropped += 1  # the database has been unreachable for a while
-            return
-        self._waiting.append(click)
-        if len(self._waiting) >= self.batch:
-            self._wake.set()
-
-    async def flush(self) -> int:
-        """Write the waiting clicks; on failure they wait for the next flush."""
-        async with self._lock:
-            clicks, self._waiting = self._waiting, []
-            if not clicks:
-                return 0
-            try:
-                async with self.pool.acquire() as conn:
-                    await conn.copy_records_to_table(
-                        "clicks", records=clicks, columns=CLICK_COLUMNS
-                    )
-            except BaseException:
-                room = max(0, self.max_waiting - len(self._waiting))
-                self._waiting[:0] = clicks[:room]
-                raise
-            return len(clicks)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="click-recorder")
-
-    async def stop(self) -> None:
-        """Let the background task finish its round, then write what is left."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-        try:
-            await self.flush()
-        except Exception as exc:  # shutting down: say what is lost rather than fail
-            log.error("clicks_not_written", waiting=len(self._waiting), error=repr(exc))
-        if self.dropped:
-            log.warning("clicks_dropped", count=self.dropped)
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):
-                    await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self.flush()
-            except Exception as exc:  # the task outlives any one failed write
-                log.error("clicks_not_written", waiting=len(self._waiting), error=repr(exc))
-                await asyncio.sleep(1)
 
 
 class RedirectAnswer(ASGIResponse):
@@ -187,7 +105,7 @@ def _agent_and_referrer(scope: Scope) -> tuple[str, str | None]:
 async def follow_link(request: Request[Any, Any, Any], code: FromPath[str]) -> RedirectAnswer:
     state = request.app.state
     address = request.client.host if request.client else "unknown"
-    state.click_limiter.hit(f"click:{address}")
+    await state.click_limiter.hit(address)
     link = await state.tracking_links.find(state.pool, code)
     if link is None:
         raise NotFound("tracking link", code)

@@ -233,7 +233,8 @@ async def test_an_idempotent_retry_returns_the_first_account(client: Client) -> 
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     other = await client.post("/v1/kols/me/accounts", json=new_account(), headers=headers)
-    assert other.status_code == 422
+    assert other.status_code == 409
+    assert [e["field"] for e in other.json()["errors"]] == ["Idempotency-Key"]
 
 
 async def test_new_metrics_are_kept_as_history_and_rescored(client: Client) -> None:

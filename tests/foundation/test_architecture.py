@@ -25,6 +25,7 @@ OWNERS = {
     "audit": {"audit_log"},
     "events": {"events"},
     "idempotency": {"idempotency_keys"},
+    "limits": {"limit_counters"},
     "catalog": {"kols", "kol_accounts", "kol_account_snapshots", "authenticity_overrides"},
     "planning": {"plans", "plan_items", "rate_cards"},
     "briefs": {"briefs"},

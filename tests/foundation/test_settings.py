@@ -44,3 +44,14 @@ def test_defaults_and_a_random_secret_without_configuration() -> None:
 def test_a_bad_value_names_its_variable() -> None:
     with pytest.raises(msgspec.ValidationError, match="port"):
         Settings.from_env({"PORT": "eighty"})
+
+
+def test_shared_limits_and_the_click_spool_are_configured_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {"REDIS_URL": "redis://cache:6379/0", "KOLMARKET_DATA_DIR": "/var/lib/kolmarket"}
+    )
+    assert settings.redis_url == "redis://cache:6379/0"
+    assert settings.spool_folder == Path("/var/lib/kolmarket/clicks")
+    moved = Settings.from_env({"CLICK_SPOOL_DIR": "/srv/spool"})
+    assert moved.spool_folder == Path("/srv/spool")
+    assert Settings.from_env({}).redis_url is None
