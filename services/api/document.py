@@ -25,6 +25,7 @@ from litestar import Litestar
 from litestar.openapi.spec import OpenAPI, Schema
 
 import contracts
+from services.webhooks import rules as webhook_rules
 
 REF = "#/components/schemas/{name}"
 NO_NUL = "^[^\\u0000]*$"
@@ -32,6 +33,11 @@ NO_NUL = "^[^\\u0000]*$"
 YEARS = "(19[7-9][0-9]|2[01][0-9]{2})"
 DATE_TIME = f"^{YEARS}-[0-9]{{2}}-[0-9]{{2}}T"
 DATE = f"^{YEARS}-[0-9]{{2}}-[0-9]{{2}}$"
+# Rules the service checks beyond the contract's types, written where they apply.
+FIELD_PATTERNS = {
+    ("WebhookEndpointIn", "url"): webhook_rules.URL_PATTERN,
+    ("WebhookEndpointPatch", "url"): webhook_rules.URL_PATTERN,
+}
 CONSTRAINTS = (
     "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "multipleOf", "format", "minItems", "maxItems", "uniqueItems", "items",
@@ -108,6 +114,16 @@ def _text_rules(node: Any) -> None:
         node.setdefault("pattern", NO_NUL)
 
 
+def _field_patterns(name: str, schema: dict[str, Any]) -> None:
+    for (owner, field), pattern in FIELD_PATTERNS.items():
+        target = schema.get("properties", {}).get(field) if owner == name else None
+        for branch in (
+            [target, *target.get("anyOf", []), *target.get("oneOf", [])] if target else []
+        ):
+            if branch.get("type") == "string":
+                branch["pattern"] = pattern
+
+
 def _key_vocabularies(schema: dict[str, Any], struct: type[msgspec.Struct]) -> None:
     """`dict[Platform, int]` fields say which keys they take."""
     hints = typing.get_type_hints(struct, include_extras=True)
@@ -150,6 +166,7 @@ def finish(app: Litestar) -> None:
     for name in list(schemas):
         plain = _tidy(_plain(schemas[name]))
         if name in requests:
+            _field_patterns(name, plain)
             plain["additionalProperties"] = False
             _key_vocabularies(plain, requests[name])
             _text_rules(plain)

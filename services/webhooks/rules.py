@@ -4,6 +4,7 @@ the retry schedule, and how an HTTP answer decides a delivery's fate."""
 import base64
 import ipaddress
 import random
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,9 +43,23 @@ class Target:
     path: str
 
 
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+# What an endpoint URL is, as the document says: https, a host name (no address, no
+# credentials), an optional port, path and query of printable ASCII, no fragment.
+URL_PATTERN = f'^https://({_LABEL}\\.)+[A-Za-z]{{2,63}}(:{_PORT})?(/[!-"$-~]*)?(\\?[!-"$-~]*)?$'
+_URL = re.compile(URL_PATTERN)
+
+
 def parse_url(url: str, allow_local: bool, field: str = "url") -> Target:
-    """An endpoint URL's parts: https (http too where local endpoints are allowed), a host,
-    no credentials and no fragment."""
+    """An endpoint URL's parts. Where local endpoints are allowed (development), http and
+    addresses are taken too; otherwise the URL must match `URL_PATTERN`."""
+    if not allow_local and not _URL.fullmatch(url):
+        raise Invalid(
+            field,
+            "url must be https and name a host (no address, credentials or fragment; "
+            "printable ASCII)",
+        )
     try:
         parts = urlsplit(url)
         port = parts.port

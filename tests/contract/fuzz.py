@@ -74,7 +74,7 @@ def _env(url: str, peer_url: str) -> dict[str, str]:
         stripe_webhook_secret=WEBHOOK_SECRET,
         db_pool_max=20,
     )
-    return environment(settings, WEBHOOK_ALLOW_LOCAL="true", LOG_LEVEL="ERROR")
+    return environment(settings, LOG_LEVEL="ERROR")
 
 
 def _identities(base_url: str) -> dict[str, str]:

@@ -132,6 +132,10 @@ async def strict_owner(client: Client):
         "https://[::ffff:10.0.0.1]/hook",
         "https://192.168.1.20/hook",
         "https://localhost/hook",  # a name resolving to loopback
+        "https://hooks.example.com:99999/hook",
+        "https://hooks.example.com/hook\n",
+        "https://hooks.example.com/caf\u00e9",
+        "https://user@hooks.example.com/hook",
         "http://93.184.215.14/hook",  # public, but not https
     ],
 )
@@ -181,7 +185,8 @@ def test_only_public_addresses_may_be_reached(address: str, allowed: bool) -> No
 
 
 async def test_a_name_resolving_to_loopback_is_refused_when_resolved_again() -> None:
-    target = rules.parse_url("https://localhost:8443/hook", allow_local=False)
+    # a stored endpoint whose name has come to point at loopback since it was accepted
+    target = rules.Target("https", "localhost", 8443, "/hook")
     with pytest.raises(addresses.Refused, match="loopback"):
         await addresses.resolve(target, allow_local=False)
     assert (await addresses.resolve(target, allow_local=True)).is_loopback
@@ -208,3 +213,15 @@ async def test_a_local_endpoint_is_refused_at_delivery_where_not_allowed(
     (item,) = log.json()["items"]
     assert item["last_error"].startswith("refused:")
     assert item["last_status_code"] is None
+
+
+async def test_a_name_that_resolves_nowhere_yet_is_taken_and_never_reached(
+    client: Client, strict_owner
+) -> None:
+    url = f"https://hooks-{uuid.uuid4().hex[:8]}.invalid/kolmarket"  # RFC 2606: never resolves
+    created = await client.post(
+        "/v1/webhook-endpoints", json={"url": url}, headers=strict_owner.headers
+    )
+    assert created.status_code == 201, created.text
+    with pytest.raises(addresses.Unresolved):
+        await addresses.resolve(rules.parse_url(url, allow_local=False), allow_local=False)
