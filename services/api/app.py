@@ -18,7 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from services import addresses, database, limits
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from services.accounts.standing import StandingCache
-from services.api import document
+from services.api import document, locations
 from services.api.auth import CallerAuthMiddleware
 from services.api.bodies import check_request
 from services.api.health import HealthController
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *NOTIFICATION_ROUTES,
         ],
         before_request=check_request,
+        after_request=locations.locate,
         middleware=[
             DefineMiddleware(
                 CallerAuthMiddleware,

@@ -22,9 +22,21 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.openapi.spec import OpenAPI, Schema
+from litestar.openapi.spec import (
+    Link,
+    OpenAPI,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+)
 
 import contracts
+from services.api import locations
+from services.api.problems import PROBLEM_TYPES
+from services.web import PUBLIC
 from services.webhooks import rules as webhook_rules
 
 REF = "#/components/schemas/{name}"
@@ -38,6 +50,8 @@ FIELD_PATTERNS = {
     ("WebhookEndpointIn", "url"): webhook_rules.URL_PATTERN,
     ("WebhookEndpointPatch", "url"): webhook_rules.URL_PATTERN,
 }
+# Items of list parameters the generator leaves bare, by (operation, parameter).
+ITEM_PATTERNS = {("searchKols", "region"): "^[A-Z]{2}$"}
 CONSTRAINTS = (
     "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "multipleOf", "format", "minItems", "maxItems", "uniqueItems", "items",
@@ -94,6 +108,15 @@ def _tidy(node: Any) -> Any:
     return node
 
 
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    for union in ("oneOf", "anyOf"):
+        branches = [b for b in schema.get(union, []) if b != {"type": "null"}]
+        if len(branches) == 1:
+            rest = {k: v for k, v in schema.items() if k != union}
+            return {**rest, **branches[0]}
+    return schema
+
+
 def _text_rules(node: Any) -> None:
     """Strings of a request: no NUL; times and dates between 1970 and 2199."""
     if isinstance(node, list):
@@ -132,7 +155,7 @@ def _key_vocabularies(schema: dict[str, Any], struct: type[msgspec.Struct]) -> N
         target = schema.get("properties", {}).get(field.encode_name)
         if keys is None or not isinstance(target, dict):
             continue
-        for branch in [target, *target.get("oneOf", [])]:
+        for branch in [target, *target.get("oneOf", []), *target.get("anyOf", [])]:
             if branch.get("type") == "object":
                 branch["propertyNames"] = {"type": "string", "enum": keys}
 
@@ -177,5 +200,177 @@ def finish(app: Litestar) -> None:
         ):
             for parameter in (operation.parameters or []) if operation else []:
                 schema = _tidy(_plain(parameter.schema))
+                if parameter.param_in == "header":  # a header is sent, or not: never null
+                    schema = _without_null(schema)
+                pattern = ITEM_PATTERNS.get((operation.operation_id, parameter.name))
+                for branch in [schema, *schema.get("oneOf", [])] if pattern else []:
+                    if branch.get("type") == "array":
+                        branch["items"] = {"type": "string", "pattern": pattern}
                 _text_rules(schema)
                 parameter.schema = schema
+    _problem_catalogue(schemas)
+    _describe_operations(app, document)
+
+
+# ---- Operations: who may call, what every answer carries, where created objects are read ----
+
+AUTHENTICATED_ANSWERS = {
+    401: "Not authenticated: no credentials, or invalid, expired, revoked or suspended ones",
+    403: "Forbidden for this caller (role, scope or ownership)",
+    429: "Rate limited: too many requests for this caller; see Retry-After",
+}
+STEP_UP = (
+    "Needs a password checked within the last few minutes: otherwise it answers 401 "
+    "`reauthentication-required`, and the caller logs in again."
+)
+KIND_NAMES = {"merchant": "merchant members", "kol": "KOLs", "operator": "operators"}
+
+
+def _handlers(app: Litestar) -> dict[tuple[str, str], Any]:
+    """Each documented operation's handler, by (path, method)."""
+    found = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if handler.operation_id and handler.resolve_include_in_schema():
+                for method in handler.http_methods:
+                    found[(route.path_format, method.lower())] = handler
+    return found
+
+
+def _guards(handler: Any) -> list[Any]:
+    return [getattr(guard, "func", guard) for guard in handler.resolve_guards()]
+
+
+def _security(handler: Any) -> tuple[list[dict[str, list[str]]], str]:
+    """The operation's security requirements (role names as scopes of the bearer scheme, the
+    key's scope for API keys) and the same in words."""
+    if handler.opt.get(PUBLIC):
+        return [], "No credentials needed."
+    guard = next((g for g in _guards(handler) if hasattr(g, "admitted")), None)
+    if guard is None:
+        return [{"BearerToken": []}, {"ApiKey": []}], "Any caller."
+    roles = sorted(guard.admitted)
+    if guard.owner_only:
+        roles = [f"{kind}:owner" if kind == "merchant" else kind for kind in roles]
+    requirements: list[dict[str, list[str]]] = [{"BearerToken": roles}] if roles else []
+    names = [KIND_NAMES.get(kind, kind) for kind in sorted(guard.admitted)]
+    if guard.owner_only:
+        names = ["merchant owners" if n == "merchant members" else n for n in names]
+    words = "Callers: " + (", ".join(names) if names else "none with a token")
+    if guard.scope:
+        requirements.append({"ApiKey": [guard.scope]})
+        words += f"; partner API keys with the scope `{guard.scope}`"
+    return requirements, words + "."
+
+
+def _problem_answer(description: str) -> OpenAPIResponse:
+    media = OpenAPIMediaType(schema=Reference(ref=REF.format(name="Problem")))
+    return OpenAPIResponse(description=description, content={"application/problem+json": media})
+
+
+def _header(description: str, required: bool = True) -> OpenAPIHeader:
+    return OpenAPIHeader(
+        description=description, required=required, schema=Schema(type=OpenAPIType.STRING)
+    )
+
+
+REQUEST_ID = _header("this request's id, in every log line about it and in problems")
+RETRY_AFTER = _header("seconds to wait before sending the request again")
+LOCATION = _header("where the created object (or the queued plan) is read")
+
+
+def _answers(operation: Any, handler: Any, public: bool) -> None:
+    responses = operation.responses
+    if not public:
+        for code, text in AUTHENTICATED_ANSWERS.items():
+            responses.setdefault(str(code), _problem_answer(text))
+    if any(p.name == "Idempotency-Key" for p in operation.parameters or []):
+        responses.setdefault(
+            "409", _problem_answer("Conflict with the current state, or a reused idempotency key")
+        )
+    for code, answer in responses.items():
+        headers = dict(answer.headers or {})
+        headers["X-Request-ID"] = REQUEST_ID
+        if code == "429":
+            headers["Retry-After"] = RETRY_AFTER
+        if code == "503":
+            headers["Retry-After"] = _header(RETRY_AFTER.description or "", required=False)
+        if code in ("201", "202") and _reading(answer) is not None:
+            headers["Location"] = LOCATION
+        answer.headers = headers
+
+
+def _reading(answer: Any) -> locations.Reading | None:
+    """The reading of the object a 201 or 202 answer carries, from its schema's name."""
+    for media in (answer.content or {}).values():
+        ref = getattr(media.schema, "ref", "")
+        name = ref.rpartition("/")[2]
+        for kind, reading in locations.READINGS.items():
+            if kind.__name__ == name:
+                return reading
+    return None
+
+
+def _links(document: OpenAPI) -> None:
+    """From each 201 and 202 to the operation that reads what it made (a stateful client,
+    or a fuzzer, follows them)."""
+    readers = {path: item.get.operation_id for path, item in (document.paths or {}).items()
+               if item.get is not None}  # fmt: skip
+    for item in (document.paths or {}).values():
+        for operation in _operations(item):
+            for code in ("201", "202"):
+                answer = operation.responses.get(code)
+                reading = _reading(answer) if answer is not None else None
+                reader = readers.get(reading.path) if reading else None
+                if reading is None or reader is None:
+                    continue
+                parameters = {
+                    name: f"$response.body#/{field}" for name, field in reading.parameters
+                }
+                answer.links = {reader: Link(operation_id=reader, parameters=parameters or None)}
+
+
+def _operations(item: Any) -> list[Any]:
+    methods = ("get", "put", "post", "patch", "delete")
+    return [op for op in (getattr(item, m, None) for m in methods) if op is not None]
+
+
+# Answers a handler gives in a second media type, by operation: (status, media type, schema).
+OTHER_MEDIA = {
+    "getBriefReport": ("200", "text/csv", {
+        "type": "string",
+        "description": "with `format=csv`: a header line, one line per deal, then the total",
+    }),
+}  # fmt: skip
+
+
+def _describe_operations(app: Litestar, document: OpenAPI) -> None:
+    handlers = _handlers(app)
+    for path, item in (document.paths or {}).items():
+        for method in ("get", "put", "post", "patch", "delete"):
+            operation = getattr(item, method, None)
+            handler = handlers.get((path, method))
+            if operation is None or handler is None:
+                continue
+            requirements, words = _security(handler)
+            operation.security = requirements
+            if any(getattr(g, "__name__", "") == "recent_login" for g in _guards(handler)):
+                words += " " + STEP_UP
+            operation.description = "\n\n".join(filter(None, [operation.description, words]))
+            _answers(operation, handler, public=not requirements)
+            if operation.operation_id in OTHER_MEDIA:
+                status, media, schema = OTHER_MEDIA[operation.operation_id]
+                content = operation.responses[status].content
+                content[media] = OpenAPIMediaType(schema=Schema(**schema))
+    _links(document)
+
+
+def _problem_catalogue(schemas: dict[str, Any]) -> None:
+    problem = schemas["Problem"]
+    kinds = [f"/problems/{slug}" for slug in PROBLEM_TYPES]
+    problem["properties"]["type"] = {
+        "type": "string",
+        "enum": kinds,
+        "description": "what went wrong, one of:\n"
+        + "\n".join(f"- `/problems/{slug}`: {text}" for slug, text in PROBLEM_TYPES.items()),
+    }

@@ -5,7 +5,7 @@ from pathlib import Path
 import swagger_ui
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
+from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Server, Tag
 from litestar.static_files import create_static_files_router
 
 ASSETS_PATH = "/static/docs"
@@ -21,6 +21,31 @@ def docs_assets_router() -> object:
     )
 
 
+TAGS = {
+    "auth": "Accounts, sessions (access and refresh tokens), the caller (`/v1/me`) and a "
+    "merchant's members",
+    "partner keys": "API keys a merchant's owners issue to partners, with scopes",
+    "catalog": "KOL profiles, their social accounts and audience snapshots, and search",
+    "pricing": "The rate card and quotes: every fee, commission and platform cut with how it "
+    "was computed",
+    "planning": "Budget allocation across tiers and platforms, and creator selection, under "
+    "reach and conversion targets",
+    "briefs": "Campaign briefs: drafted, published, closed or cancelled by their merchant",
+    "offers": "Invitations, applications and counter-offers until one side accepts",
+    "deals": "Accepted offers: funding in escrow, content submissions and their review",
+    "payments": "The merchant's card and the settlements of commissions",
+    "payouts": "KOLs' payout accounts and earnings; payouts an operator should look at",
+    "disputes": "Disputes and takedowns of published content, resolved by operators",
+    "tracking": "Tracking links (the redirect) and conversions reported by merchants and partners",
+    "reports": "A brief's results per deal, against its adopted plan",
+    "events": "The events feed and its live stream",
+    "webhook endpoints": "Where a merchant receives events, and each delivery's log",
+    "notifications": "What needs the caller's attention, in the app and by email",
+    "operators": "Operators' actions on merchants and accounts",
+    "health": "Liveness and readiness",
+}
+
+
 def openapi_config(version: str) -> OpenAPIConfig:
     return OpenAPIConfig(
         title="kolmarket API",
@@ -32,7 +57,13 @@ def openapi_config(version: str) -> OpenAPIConfig:
         ),
         path="/docs",
         servers=[Server(url="/")],
-        tags=[Tag(name="health", description="Liveness and readiness")],
+        tags=[Tag(name=name, description=text) for name, text in TAGS.items()],
+        contact=Contact(
+            name="kolmarket partner support",
+            email="partners@kolmarket.com",
+            url="https://kolmarket.com/partners",
+        ),
+        license=License(name="Proprietary", identifier="LicenseRef-kolmarket-partner-terms"),
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(

@@ -94,8 +94,10 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    title = _TITLES.get(exc.status_code, "Error")
-    slug = title.lower().replace(" ", "-")
+    fallback = ("Bad request", "bad-request")
+    if exc.status_code >= 500:
+        fallback = ("Internal error", "internal-error")
+    title, slug = _HTTP.get(exc.status_code, fallback)
     headers = dict(exc.headers or {})
     return problem(exc.status_code, title, exc.detail or title, slug, headers=headers)
 
@@ -139,19 +141,50 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     )
 
 
-_TITLES = {
-    400: "Bad request",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    413: "Payload too large",
-    415: "Unsupported media type",
-    422: "Validation failed",
-    429: "Too many requests",
-    503: "Service unavailable",
+# Every problem `type` the service answers with, as `/problems/<slug>`, and what it means.
+# The document publishes the list (the Problem schema enumerates it).
+PROBLEM_TYPES: dict[str, str] = {
+    "bad-request": "the request is not one the service can act on as sent",
+    "malformed-request": "the body or a parameter cannot be read (not JSON, not UTF-8, too "
+    "deep, or of the wrong type); nothing was changed",
+    "validation-failed": "well-formed input that breaks a rule; `errors` names each field",
+    "quote-refused": "the pricing engine cannot quote this account (for example, too little "
+    "data); `errors` names the field",
+    "unauthorized": "no credentials, or credentials that are invalid, expired, revoked or "
+    "suspended",
+    "reauthentication-required": "the operation needs a password checked recently: log in "
+    "again and repeat it",
+    "forbidden": "this caller may not do this (role, scope, or ownership)",
+    "not-found": "no such object, or one this caller may not see",
+    "method-not-allowed": "the path does not take this method (see `Allow`)",
+    "not-acceptable": "the answer cannot be given in the media type asked for",
+    "conflict": "the object's state does not allow it now, or another request changed it at "
+    "the same moment; `current` or `errors` say what stands in the way",
+    "payload-too-large": "the body exceeds what the operation takes",
+    "unsupported-media-type": "the body's Content-Type is not one the operation reads",
+    "rate-limited": "too many requests for now; wait `Retry-After` seconds",
+    "unavailable": "the service cannot answer for now; nothing was changed",
+    "database-unavailable": "the database cannot be reached for now; nothing was changed, "
+    "send it again after `Retry-After`",
+    "payment-unconfirmed": "the payment provider did not confirm in time; the operation is "
+    "recorded and completed or reconciled, so sending the request again is safe",
+    "bad-signature": "a Stripe event whose signature does not verify",
+    "bad-event": "a signed Stripe event the service cannot read",
+    "internal-error": "an unexpected error, logged with the request id",
+}
+_HTTP = {
+    400: ("Bad request", "bad-request"),
+    401: ("Not authenticated", "unauthorized"),
+    403: ("Forbidden", "forbidden"),
+    404: ("Not found", "not-found"),
+    405: ("Method not allowed", "method-not-allowed"),
+    406: ("Not acceptable", "not-acceptable"),
+    409: ("Conflict", "conflict"),
+    413: ("Payload too large", "payload-too-large"),
+    415: ("Unsupported media type", "unsupported-media-type"),
+    422: ("Validation failed", "validation-failed"),
+    429: ("Too many requests", "rate-limited"),
+    503: ("Service unavailable", "unavailable"),
 }
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -21,6 +21,7 @@ from contracts.kols import (
     KolSearch,
     OverrideIn,
     ProfileIn,
+    RegionCode,
     SearchSort,
     SnapshotPage,
     SortOrder,
@@ -50,6 +51,10 @@ Sort = Annotated[
 Order = Annotated[SortOrder | None, QueryParameter(description="default: asc for price, else desc")]
 # Longer than other lists' cursors: a search's carries its sort key and its first page's count.
 Cursor = Annotated[str | None, QueryParameter(max_length=512, description="next_cursor of a page")]
+SnapshotCursor = Annotated[
+    str | None,
+    QueryParameter(pattern=r"^[0-9]{1,18}$", description="next_cursor of the previous page"),
+]
 
 
 def search_query(
@@ -60,7 +65,8 @@ def search_query(
         QueryParameter(max_items=5, description="KOLs covering any of them; relevance counts them"),
     ] = None,
     region: Annotated[
-        list[str] | None, QueryParameter(max_items=10, description="ISO 3166-1 alpha-2 codes")
+        list[RegionCode] | None,
+        QueryParameter(max_items=10, description="ISO 3166-1 alpha-2 codes"),
     ] = None,
     followers_min: Followers = None,
     followers_max: Followers = None,
@@ -74,7 +80,7 @@ def search_query(
     audience_age: FromQuery[AgeBand | None] = None,
     audience_age_min: Fraction = None,
     audience_region: Annotated[
-        str | None, QueryParameter(max_length=5, description="CN… or other")
+        str | None, QueryParameter(pattern="^([A-Z]{2}|other)$", description="CN… or other")
     ] = None,
     audience_region_min: Fraction = None,
     sort: Sort = SearchSort.RELEVANCE,
@@ -125,7 +131,7 @@ class CatalogController(Controller):
         account_id: FromPath[UUID],
         db: DB,
         limit: Limit = 20,
-        cursor: Cursor = None,
+        cursor: SnapshotCursor = None,
     ) -> SnapshotPage:
         return await service.list_snapshots(db, kol_id, account_id, limit, cursor)
 

@@ -38,7 +38,6 @@ log = structlog.get_logger(__name__)
 # When the planner expects at most this many matching KOLs they are counted (a bounded
 # job); above, its estimate is shown, flagged as such.
 EXACT_COUNT_LIMIT = 1_000
-SNAPSHOT_CURSOR = tuple[int]  # id of the last snapshot served
 
 
 def _own_kol(caller: Caller) -> UUID:
@@ -272,14 +271,14 @@ async def list_snapshots(
     conn: asyncpg.Connection, kol_id: UUID, account_id: UUID, limit: int, cursor: str | None
 ) -> SnapshotPage:
     """The account's metric history, newest first."""
-    before = rules.read_cursor(cursor, SNAPSHOT_CURSOR)[0] if cursor else 2**63 - 1
+    before = int(cursor) if cursor else 2**63 - 1  # the id of the last snapshot served
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         if await conn.fetchrow(queries.FIND_ACCOUNT, account_id, kol_id) is None:
             raise NotFound("account", account_id)
         rows = await conn.fetch(queries.LIST_SNAPSHOTS, account_id, kol_id, before, limit + 1)
     items = [msgspec.convert({k: v for k, v in r.items() if k != "id"}, SnapshotOut) for r in rows]
     more = len(rows) > limit
-    next_cursor = rules.encode_cursor((rows[limit - 1]["id"],)) if more else None
+    next_cursor = str(rows[limit - 1]["id"]) if more else None
     return SnapshotPage(items=items[:limit], next_cursor=next_cursor)
 
 

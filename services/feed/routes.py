@@ -71,7 +71,8 @@ class EventsController(Controller):
         operation_id="streamEvents",
         media_type="text/event-stream",
         summary="The caller's events live, as Server-Sent Events",
-        description="Send `Accept: text/event-stream`. Each event's `id` is its cursor and "
+        description="An `Accept` header, when sent, must admit `text/event-stream` (406 "
+        "otherwise). Each event's `id` is its cursor and "
         "its `data` the event as `GET /v1/events` lists it; reconnect with `Last-Event-ID` "
         "to miss nothing. Without it the stream starts now. A comment line arrives when "
         "nothing happened for a while, and the stream ends after the access token's "
@@ -86,8 +87,8 @@ class EventsController(Controller):
         db: DB,
         last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
-        if "text/event-stream" not in request.headers.get("accept", ""):
-            raise HTTPException(status_code=406, detail="send Accept: text/event-stream")
+        if "accept" in request.headers and not request.accept.accepts("text/event-stream"):
+            raise HTTPException(status_code=406, detail="accept text/event-stream")
         rules.scope_of(caller)
         if last_event_id is not None:
             after = positions.decode(last_event_id, "Last-Event-ID")

@@ -121,8 +121,8 @@ class UnsubscribeController(Controller):
         operation_id="unsubscribe",
         summary="Stop the emails of one kind, from the signed link in a mail (no login)",
         description="Changes only the preference the link names; a link that was altered "
-        "or not issued by this service answers 422.",
-        responses=problem_responses(400, 404, 422),
+        "or not issued by this service answers 403.",
+        responses=problem_responses(400, 403, 404, 422),
     )
     async def unsubscribe(self, token: Token, db: DB, settings: AppSettings) -> UnsubscribedOut:
         return await service.unsubscribe(db, settings, token)
@@ -133,7 +133,7 @@ class UnsubscribeController(Controller):
         status_code=HTTP_200_OK,
         operation_id="unsubscribeOneClick",
         summary="The same, as mail programs' one-click unsubscribe (RFC 8058) sends it",
-        responses=problem_responses(400, 404, 422),
+        responses=problem_responses(400, 403, 404, 422),
     )
     async def unsubscribe_one_click(
         self, token: Token, db: DB, settings: AppSettings

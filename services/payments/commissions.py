@@ -22,7 +22,7 @@ import structlog
 
 from contracts.ledger import EntryKind
 from contracts.payments import BillingOut, SettlementOut, SettlementPage
-from services.errors import Invalid
+from services.errors import Invalid, Unavailable
 from services.ledger import rules as ledger_rules
 from services.ledger import service as ledger
 from services.payments import accounts, operations, queries, rules
@@ -56,6 +56,15 @@ async def save_payment_method(
         card = await gateway.save_card(billing["stripe_customer_id"], payment_method)
     except stripe.CardError as error:
         raise Invalid("payment_method", error.user_message or "the card was declined") from None
+    except stripe.InvalidRequestError as error:  # unknown, or another customer's, card
+        message = error.user_message or "Stripe does not know this payment method"
+        raise Invalid("payment_method", message) from None
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
+        # Attaching a card to its customer again is harmless: the merchant may send it again.
+        raise Unavailable(
+            "the payment provider did not answer; send the card again",
+            headers={"Retry-After": "5"},
+        ) from None
     async with pool.acquire() as conn:
         await conn.execute(queries.SAVE_CARD, merchant_id, card.id)
     last4 = card.card.last4 if card.card else None

@@ -195,7 +195,7 @@ class BillingController(Controller):
 
 class StripeWebhookController(Controller):
     path = "/v1/stripe"
-    tags = ["webhooks"]
+    tags = ["payments"]
 
     @post(
         "/webhook",
@@ -203,7 +203,10 @@ class StripeWebhookController(Controller):
         status_code=HTTP_200_OK,
         operation_id="receiveStripeEvent",
         summary="Stripe's signed events, verified first, each processed exactly once",
-        responses=problem_responses(400),
+        description="Only Stripe calls this: an event whose `Stripe-Signature` does not verify "
+        "with the endpoint's signing secret answers 401 `bad-signature`, and one too old or "
+        "timed in the future is refused the same way.",
+        responses=problem_responses(400, 401),
     )
     async def receive(self, request: Request, pool: Pool, gateway: Gateway) -> WebhookAck:
         signature = request.headers.get("stripe-signature", "")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
@@ -24,6 +25,15 @@ from services.web import (
     allow,
     problem_responses,
 )
+
+QUEUED = {
+    HTTP_202_ACCEPTED: ResponseSpec(
+        data_container=PlanOut,
+        description="Queued for the worker (too large to solve while the request waits, or "
+        "not finished within that wait): read it at `Location` until it has ended",
+        generate_examples=False,
+    )
+}
 
 BriefId = FromQuery[UUID | None]
 # Selections of up to 200,000 inline candidates (about 30 MB of JSON) are accepted.
@@ -92,7 +102,7 @@ class PlansController(Controller):
         operation_id="createAllocation",
         summary="Spread a budget over (platform, tier) segments; a diagnosis if infeasible; "
         "more than 60 segments are queued (202)",
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=QUEUED | problem_responses(400, 401, 403, 404, 422),
     )
     async def allocation(
         self,
@@ -108,7 +118,7 @@ class PlansController(Controller):
         request_max_body_size=SELECTION_MAX_BODY,
         operation_id="createSelection",
         summary="Choose creators from given candidates; large problems are queued (202)",
-        responses=problem_responses(400, 401, 403, 404, 413, 422),
+        responses=QUEUED | problem_responses(400, 401, 403, 404, 413, 422),
     )
     async def selection(
         self,
@@ -121,6 +131,7 @@ class PlansController(Controller):
 
     @post(
         "/selections/from-catalog",
+        status_code=HTTP_202_ACCEPTED,
         operation_id="createCatalogSelection",
         summary="Choose creators among catalog accounts matching filters (queued, 202)",
         responses=problem_responses(400, 401, 403, 404, 422),
@@ -180,7 +191,7 @@ class PlansController(Controller):
         operation_id="selectFromAllocation",
         summary="Choose the creators of a solved allocation's brief, keeping to its segments "
         "and its creators per platform and tier (201 solved, 202 queued)",
-        responses=problem_responses(401, 403, 404, 409, 422),
+        responses=QUEUED | problem_responses(401, 403, 404, 409, 422),
     )
     async def selection_from_allocation(
         self, caller: CurrentCaller, plan_id: FromPath[UUID], db: DB, idempotency: Idempotency
@@ -208,7 +219,7 @@ class BriefPlansController(Controller):
             "is solved while the request waits when it is small (see the README); otherwise "
             "it is queued and `Location` names it."
         ),
-        responses=problem_responses(400, 401, 403, 404, 413, 422),
+        responses=QUEUED | problem_responses(400, 401, 403, 404, 413, 422),
     )
     async def plan_brief(
         self,

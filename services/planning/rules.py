@@ -38,6 +38,12 @@ UNFINISHED: Final = frozenset({PlanState.QUEUED, PlanState.RUNNING})
 # that should take about a second at most is solved while the request waits; anything larger
 # goes to the worker. A derived selection is judged by its count of matching accounts before
 # its candidates are read.
+#
+# Size does not bound everything: proving a small problem infeasible, and finding the least
+# change of each target, may use the whole time limit. So a request waits at most
+# INLINE_WAIT_SECONDS of engine time; a plan not finished by then (stopped by that limit) is
+# queued with its own time limit instead.
+INLINE_WAIT_SECONDS: Final = 3.0
 
 
 def constraint_rows(problem: Problem) -> int:

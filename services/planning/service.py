@@ -3,7 +3,8 @@ given numbers), solve explicit allocations and selections, turn an allocation in
 selection, and read, list, adopt and cancel plans.
 
 A plan small enough (`pricing.solves_inline`) is solved while the request waits and saved
-ended; a larger one is saved `queued` with its job, in the same transaction.
+ended; a larger one, or one the engine does not finish within `rules.INLINE_WAIT_SECONDS`,
+is saved `queued` with its job, in the same transaction.
 """
 
 import dataclasses
@@ -22,6 +23,7 @@ from contracts.planning import (
     AllocationPlan,
     AllocationProblem,
     SelectionProblem,
+    StopReason,
 )
 from contracts.plans import (
     CatalogSelectionIn,
@@ -61,9 +63,10 @@ async def create_selection(
     """Small problems are solved while the request waits; large ones are queued."""
     await _check_brief(conn, caller, brief_id)
     new = _new(problem, brief_id)
+    later = dataclasses.replace(new, problem={"inline": new.problem})
     if pricing.solves_inline(problem):
-        return await _solve_now(conn, caller, new, problem)
-    return await _queue(conn, caller, dataclasses.replace(new, problem={"inline": new.problem}))
+        return await _solve_now(conn, caller, new, problem, later=later)
+    return await _queue(conn, caller, later)
 
 
 async def create_catalog_selection(
@@ -225,10 +228,17 @@ async def _solve_now(
     new: NewPlan,
     problem: rules.Problem,
     derived: derive.Derived | None = None,
+    *,
+    later: NewPlan | None = None,
 ) -> PlanOut:
-    """Solve while the request waits (off the event loop) and save the plan ended."""
+    """Solve while the request waits (off the event loop) and save the plan ended; when the
+    engine's wait ends before it does, queue the plan (`later`, else `new`) instead."""
     solver: Any = allocate if isinstance(problem, AllocationProblem) else select
-    result = await anyio.to_thread.run_sync(solver, problem)
+    wait = min(problem.time_limit_seconds, rules.INLINE_WAIT_SECONDS)
+    trial = msgspec.structs.replace(problem, time_limit_seconds=wait)
+    result = await anyio.to_thread.run_sync(solver, trial)
+    if wait < problem.time_limit_seconds and result.stop_reason is StopReason.TIME_LIMIT:
+        return await _queue(conn, caller, later or new)
     out = await plans.save_ended(conn, caller, new, plans.ended_of(problem, result, derived))
     log.info("plan_solved", plan_id=str(out.id), kind=new.kind, status=out.status)
     return out

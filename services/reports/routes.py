@@ -39,7 +39,7 @@ class ReportsController(Controller):
         if format == "csv":
             return Response(
                 rules.to_csv(report),  # type: ignore[arg-type]
-                media_type="text/csv; charset=utf-8",
+                media_type="text/csv",  # Litestar adds `charset=utf-8`
                 headers={"Content-Disposition": f'attachment; filename="report-{brief_id}.csv"'},
             )
         return Response(report)

@@ -4,6 +4,7 @@ orders and returns; both sides of a deal read them; operators decide held ones."
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -45,7 +46,14 @@ class ConversionsController(Controller):
             "An order counts once per merchant and order id. The answer's `status` and `reasons` "
             "say whether it counted (see the Conversion schema)."
         ),
-        responses=problem_responses(400, 401, 403, 409, 422),
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                data_container=ConversionOut,
+                description="The order was reported before: the stored report",
+                generate_examples=False,
+            ),
+            **problem_responses(400, 401, 403, 409, 422),
+        },
         status_code=HTTP_201_CREATED,
     )
     async def record_one(
@@ -90,7 +98,7 @@ class ConversionsController(Controller):
         guards=[allow("merchant", "kol", scope="reports:read")],
         operation_id="listConversions",
         summary="The caller's conversions (the merchant's, or those of the KOL's deals)",
-        responses=problem_responses(400, 401, 403, 422),
+        responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def list_conversions(
         self,

@@ -146,3 +146,11 @@ async def test_tracked_orders_are_booked_settled_and_paid(
     assert cut > 0
     assert sum(t.amount for t in transfers.data) == 4_500 - cut
     assert await balance(db, ledger_rules.payable(uuid.UUID(deal["kol_id"]), "USD")) == 0
+
+
+async def test_a_card_stripe_does_not_know_is_refused_naming_the_field(pay_client: Client) -> None:
+    owner = await merchant(pay_client)
+    saved = await _save_card(pay_client, owner, "pm_nothing_like_it")
+    assert saved.status_code == 422, saved.text
+    assert [e["field"] for e in saved.json()["errors"]] == ["payment_method"]
+    assert (await _save_card(pay_client, owner, "pm_card_visa")).status_code == 200

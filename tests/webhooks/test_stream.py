@@ -99,12 +99,13 @@ async def test_a_kol_resumes_the_stream_without_missing_an_event(
     assert all(e["event"] != "brief.published" for e in first + resumed)
 
 
-async def test_the_stream_needs_an_event_stream_client_and_a_valid_last_event_id(
+async def test_the_stream_needs_a_client_accepting_events_and_a_valid_last_event_id(
     server: str, hook_client: Client
 ) -> None:
     creator = await kol(hook_client)
     async with httpx.AsyncClient(base_url=server, timeout=WAIT) as http:
-        plain = await http.get("/v1/events/stream", headers=creator.headers)
+        json_only = {**creator.headers, "Accept": "application/json"}
+        plain = await http.get("/v1/events/stream", headers=json_only)
         assert plain.status_code == 406
         bad = await http.get(
             "/v1/events/stream",
