@@ -2,10 +2,11 @@
 character), a body that is UTF-8 JSON (400 otherwise), whose values have the contract's types
 exactly (422 naming the field: a string is never taken for a number or a boolean; a number
 with no fraction, `5.0`, is the integer 5, as JSON Schema says), and whose times and dates
-lie between the years 1970 and 2199 (what the database and every client can hold)."""
+lie between the years 1970 and 2199, with UTC offsets of at most 14 hours (what the database
+and every client can hold)."""
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -15,6 +16,7 @@ from services.errors import Invalid, Malformed
 
 NUL_ESCAPE = b"\\u0000"
 FIRST_YEAR, LAST_YEAR = 1970, 2199
+MAX_OFFSET = timedelta(hours=14)  # the furthest any place is from UTC (Kiribati, +14:00)
 _BODY_TYPES: dict[Any, Any] = {}  # each handler's body type, looked up once
 
 
@@ -50,8 +52,12 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as error:
         reason = "nests too deeply" if isinstance(error, RecursionError) else "is not valid JSON"
         raise Malformed(f"the request body {reason}") from None
-    if (field := _out_of_years(value, "")) is not None:
-        raise Invalid(field, f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+    if (field := _out_of_range(value, "")) is not None:
+        raise Invalid(
+            field,
+            f"must be between the years {FIRST_YEAR} and {LAST_YEAR}, with a UTC offset "
+            "between -14:00 and +14:00",
+        )
 
 
 def _integral(value: Any) -> Any:
@@ -65,8 +71,11 @@ def _integral(value: Any) -> Any:
     return value
 
 
-def _out_of_years(value: Any, at: str) -> str | None:
-    """The path of the first time or date outside FIRST_YEAR..LAST_YEAR, if any."""
+def _out_of_range(value: Any, at: str) -> str | None:
+    """The path of the first time or date outside FIRST_YEAR..LAST_YEAR, or with an offset
+    beyond MAX_OFFSET, if any."""
+    if isinstance(value, datetime) and abs(value.utcoffset() or timedelta()) > MAX_OFFSET:
+        return at or "body"
     if isinstance(value, date):
         return None if FIRST_YEAR <= value.year <= LAST_YEAR else (at or "body")
     if isinstance(value, msgspec.Struct):
@@ -78,7 +87,7 @@ def _out_of_years(value: Any, at: str) -> str | None:
         items = ((f"{at}.{key}" if at else str(key), item) for key, item in value.items())
     else:
         return None
-    return next((found for path, item in items if (found := _out_of_years(item, path))), None)
+    return next((found for path, item in items if (found := _out_of_range(item, path))), None)
 
 
 def _invalid(message: str) -> Invalid:

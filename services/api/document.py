@@ -9,7 +9,8 @@ says exactly what the service accepts.
   query parameter takes the word `null` for none, as the service reads it); integral bounds
   are integers.
 - Text the service stores cannot hold the NUL character (PostgreSQL's text cannot), and
-  times and dates lie between 1970 and 2199: both are written as patterns.
+  times and dates lie between 1970 and 2199 (times at most 14 hours from UTC): both are
+  written as patterns.
 - Maps keyed by a vocabulary (platforms, tiers) name their keys.
 """
 
@@ -43,7 +44,8 @@ REF = "#/components/schemas/{name}"
 NO_NUL = "^[^\\u0000]*$"
 # RFC 3339 times and dates of the years 1970 to 2199 (`format` checks the rest).
 YEARS = "(19[7-9][0-9]|2[01][0-9]{2})"
-DATE_TIME = f"^{YEARS}-[0-9]{{2}}-[0-9]{{2}}T"
+OFFSET = "([Zz]|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)"  # UTC, or at most 14 hours from it
+DATE_TIME = f"^{YEARS}-[0-9]{{2}}-[0-9]{{2}}[Tt].*{OFFSET}$"
 DATE = f"^{YEARS}-[0-9]{{2}}-[0-9]{{2}}$"
 # Rules the service checks beyond the contract's types, written where they apply.
 FIELD_PATTERNS = {

@@ -29,8 +29,9 @@ LastEventId = Annotated[
     HeaderParameter(
         name="Last-Event-ID",
         required=False,
-        pattern=positions.PATTERN,
-        description="the `id` of the last event received: the stream resumes right after it",
+        pattern=f"^({positions.PATTERN.strip('^$')})?$",
+        description="the `id` of the last event received: the stream resumes right after it "
+        "(empty: as if not sent)",
     ),
 ]
 RETRY_MS = 2_000  # how soon a browser reconnects after the stream ends
@@ -90,7 +91,7 @@ class EventsController(Controller):
         if "accept" in request.headers and not request.accept.accepts("text/event-stream"):
             raise HTTPException(status_code=406, detail="accept text/event-stream")
         rules.scope_of(caller)
-        if last_event_id is not None:
+        if last_event_id:
             after = positions.decode(last_event_id, "Last-Event-ID")
         else:
             after = await service.current_position(db)

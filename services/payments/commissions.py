@@ -57,8 +57,8 @@ async def save_payment_method(
     except stripe.CardError as error:
         raise Invalid("payment_method", error.user_message or "the card was declined") from None
     except stripe.InvalidRequestError as error:  # unknown, or another customer's, card
-        message = error.user_message or "Stripe does not know this payment method"
-        raise Invalid("payment_method", message) from None
+        message = "Stripe has no such payment method" if error.http_status == 404 else None
+        raise Invalid("payment_method", message or error.user_message or str(error)) from None
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
         # Attaching a card to its customer again is harmless: the merchant may send it again.
         raise Unavailable(

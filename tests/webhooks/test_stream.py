@@ -115,6 +115,10 @@ async def test_the_stream_needs_a_client_accepting_events_and_a_valid_last_event
         assert bad.json()["errors"][0]["field"] == "Last-Event-ID"
         anonymous = await http.get("/v1/events/stream", headers={"Accept": "text/event-stream"})
         assert anonymous.status_code == 401
+        empty = {**creator.headers, "Last-Event-ID": ""}  # as if not sent: starts now
+        async with http.stream("GET", "/v1/events/stream", headers=empty) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
 
 
 async def test_a_quiet_stream_sends_heartbeats(server: str, hook_client: Client) -> None:
