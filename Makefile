@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced
 
-.PHONY: install run test lint format typecheck openapi client-check bench migrate clean
+.PHONY: install run test lint format typecheck openapi client-check fuzz bench migrate clean
 
 $(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ $(CLIENT_TS_STAMP): $(CLIENT_TS)/package.json $(CLIENT_TS)/package-lock.json
 client-check: $(CLIENT_TS_STAMP)
 	cd $(CLIENT_TS) && node_modules/.bin/openapi-typescript --default-non-nullable false ../../openapi/openapi.json --output schema.d.ts
 	cd $(CLIENT_TS) && node_modules/.bin/tsc --project tsconfig.json --strict --noEmit
+
+# The document proven against the running service: Schemathesis as the demo merchant, a KOL,
+# an operator and a partner key, every operation, all phases (about a minute each).
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.contract.fuzz --seconds $(FUZZ_SECONDS)
 
 migrate: $(STAMP)
 	$(BIN)/kolmarket migrate

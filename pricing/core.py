@@ -35,6 +35,11 @@ INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 
 
+# The largest denominator of a share row kept exact: beyond it, scaled coefficients are no
+# longer exact floats (a share like 5e-324 has 10**324).
+EXACT_DENOMINATOR = 2**53
+
+
 @dataclass(slots=True)
 class CoreSpec:
     """Which columns are free, which are fixed at 1 (all others are 0), a hint over all
@@ -108,6 +113,8 @@ class _Builder:
     ) -> bool:
         """Add `denominator × row` exactly when its coefficients are whole and small."""
         d = row.denominator
+        if d > EXACT_DENOMINATOR:  # a share written with more digits than a float holds
+            return False
         scaled = np.rint(coefficients * d)
         scaled_aux = [(k, float(round(b * d))) for k, b in aux]
         exact = np.allclose(scaled, coefficients * d, rtol=0, atol=1e-6) and all(

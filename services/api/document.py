@@ -35,6 +35,7 @@ from litestar.openapi.spec import (
 )
 
 import contracts
+from contracts.common import Deliverable, Platform, Tier
 from services.api import locations
 from services.api.problems import PROBLEM_TYPES
 from services.web import PUBLIC
@@ -51,6 +52,14 @@ DATE = f"^{YEARS}-[0-9]{{2}}-[0-9]{{2}}$"
 FIELD_PATTERNS = {
     ("WebhookEndpointIn", "url"): webhook_rules.URL_PATTERN,
     ("WebhookEndpointPatch", "url"): webhook_rules.URL_PATTERN,
+}
+# Maps that must name every key of their vocabulary, level by level (a rate card prices every
+# platform, tier and deliverable).
+COMPLETE_MAPS: dict[tuple[str, str], tuple[type[enum.Enum], ...]] = {
+    ("RateCard", "cpm"): (Platform, Tier),
+    ("RateCard", "median_engagement_bp"): (Platform, Tier),
+    ("RateCard", "click_through_bp"): (Platform,),
+    ("RateCard", "deliverable_multiplier_bp"): (Deliverable,),
 }
 # Items of list parameters the generator leaves bare, by (operation, parameter).
 ITEM_PATTERNS = {("searchKols", "region"): "^[A-Z]{2}$"}
@@ -139,6 +148,16 @@ def _text_rules(node: Any) -> None:
         node.setdefault("pattern", NO_NUL)
 
 
+def _complete_maps(name: str, schema: dict[str, Any]) -> None:
+    for (owner, field), levels in COMPLETE_MAPS.items():
+        node = schema.get("properties", {}).get(field) if owner == name else None
+        for vocabulary in levels if node else ():
+            keys = [str(member.value) for member in vocabulary]
+            node["propertyNames"] = {"type": "string", "enum": keys}
+            node["required"] = keys
+            node = node.get("additionalProperties")
+
+
 def _field_patterns(name: str, schema: dict[str, Any]) -> None:
     for (owner, field), pattern in FIELD_PATTERNS.items():
         target = schema.get("properties", {}).get(field) if owner == name else None
@@ -192,6 +211,7 @@ def finish(app: Litestar) -> None:
         plain = _tidy(_plain(schemas[name]))
         if name in requests:
             _field_patterns(name, plain)
+            _complete_maps(name, plain)
             plain["additionalProperties"] = False
             _key_vocabularies(plain, requests[name])
             _text_rules(plain)
@@ -314,22 +334,34 @@ def _reading(answer: Any) -> locations.Reading | None:
 
 
 def _links(document: OpenAPI) -> None:
-    """From each 201 and 202 to the operation that reads what it made (a stateful client,
-    or a fuzzer, follows them)."""
-    readers = {path: item.get.operation_id for path, item in (document.paths or {}).items()
-               if item.get is not None}  # fmt: skip
-    for item in (document.paths or {}).values():
+    """From each 201 and 202 to the operations on what it made: the one that reads it and
+    those under its path whose parameters it fills (a stateful client, or a fuzzer, follows
+    them from creation to every next step)."""
+    paths = document.paths or {}
+    for item in paths.values():
         for operation in _operations(item):
             for code in ("201", "202"):
                 answer = operation.responses.get(code)
                 reading = _reading(answer) if answer is not None else None
-                reader = readers.get(reading.path) if reading else None
-                if reading is None or reader is None:
+                if reading is None:
                     continue
-                parameters = {
-                    name: f"$response.body#/{field}" for name, field in reading.parameters
-                }
-                answer.links = {reader: Link(operation_id=reader, parameters=parameters or None)}
+                links = {}
+                for path, other in paths.items():
+                    if path != reading.path and not path.startswith(reading.path + "/"):
+                        continue
+                    for target in _operations(other):
+                        if {p.name for p in target.parameters or [] if p.param_in == "path"} <= {
+                            name for name, _ in reading.parameters
+                        }:
+                            links[target.operation_id] = Link(
+                                operation_id=target.operation_id,
+                                parameters={
+                                    name: f"$response.body#/{field}"
+                                    for name, field in reading.parameters
+                                }
+                                or None,
+                            )
+                answer.links = links or None
 
 
 def _operations(item: Any) -> list[Any]:

@@ -109,7 +109,7 @@ def _run(name: str, header: str, base_url: str, seconds: int) -> bool:
     command = [
         str(Path(sys.executable).parent / "schemathesis"), "run", str(DOCUMENT),
         "--url", base_url, "--header", header, "--checks", CHECKS, "--phases", PHASES,
-        "--max-time", str(seconds), "--workers", "2", "--no-color",
+        "--max-time", str(seconds), "--workers", "1", "--no-color",
         "--suppress-health-check", "filter_too_much,too_slow",
     ]  # fmt: skip
     print(f"== contract fuzzing as {name}", flush=True)

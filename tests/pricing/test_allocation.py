@@ -152,6 +152,23 @@ def test_shares_are_met_to_the_minor_unit() -> None:
     assert nano * 10 >= plan.total_spend
 
 
+@pytest.mark.parametrize("share", [5e-324, 1e-30, 0.12345678901234567])
+def test_shares_with_more_digits_than_a_float_holds_still_plan(share: float) -> None:
+    segments = [
+        Segment(platform="douyin", tier="nano", fee=333, reach=900, audience=50_000,
+                cvr=0.004, available=40),
+        Segment(platform="douyin", tier="mega", fee=100_001, reach=80_000, audience=900_000,
+                cvr=0.002, available=5),
+    ]  # fmt: skip
+    problem = AllocationProblem(
+        segments=segments, budget=250_000, tier_shares={Tier.NANO: ShareRange(max_share=share)}
+    )
+    plan = allocate(problem)
+    assert isinstance(plan, AllocationPlan)
+    check_plan(problem, plan)
+    assert plan.segments[0].spend <= share * plan.total_spend + 1e-9
+
+
 def test_a_reach_target_beyond_the_budget_is_diagnosed_with_the_budget_needed() -> None:
     segments = [
         Segment(
