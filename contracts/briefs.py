@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from contracts.common import Currency, Deliverable, Platform, Tier
+from contracts.common import UNIQUE, Currency, Deliverable, Platform, Tier
 from contracts.kols import Category
 from contracts.planning import Budget
 from contracts.pricing import BasisPoints, MinorUnits
@@ -126,7 +126,11 @@ class Targeting(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
 
     regions: Annotated[
         list[Annotated[str, Meta(pattern="^[A-Z]{2}$")]],
-        Meta(max_length=50, description="creators' home regions (ISO 3166-1 alpha-2); empty: any"),
+        Meta(
+            max_length=50,
+            description="creators' home regions (ISO 3166-1 alpha-2); empty: any",
+            extra_json_schema=UNIQUE,
+        ),
     ] = []
     min_authenticity: (
         Annotated[
@@ -146,9 +150,11 @@ class Targeting(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     ] = False
 
 
-Platforms = Annotated[list[Platform], Meta(min_length=1, max_length=10)]
-Tiers = Annotated[list[Tier], Meta(min_length=1, max_length=5)]
-Deliverables = Annotated[list[Deliverable], Meta(min_length=1, max_length=5)]
+Platforms = Annotated[list[Platform], Meta(min_length=1, max_length=10, extra_json_schema=UNIQUE)]
+Tiers = Annotated[list[Tier], Meta(min_length=1, max_length=5, extra_json_schema=UNIQUE)]
+Deliverables = Annotated[
+    list[Deliverable], Meta(min_length=1, max_length=5, extra_json_schema=UNIQUE)
+]
 
 
 class BriefIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

@@ -6,7 +6,7 @@ Every bounded context imports these; the tier thresholds live here and nowhere e
 from __future__ import annotations
 
 import enum
-from typing import Final
+from typing import Any, Final
 
 
 class Platform(enum.StrEnum):
@@ -42,6 +42,10 @@ class Deliverable(enum.StrEnum):
     LONG_VIDEO = "long_video"
     LIVE_STREAM = "live_stream"
     STORY = "story"
+
+
+# A list the service refuses with repeats (422 naming it): `Meta(extra_json_schema=UNIQUE)`.
+UNIQUE: Final[dict[str, Any]] = {"uniqueItems": True}
 
 
 class Currency(enum.StrEnum):

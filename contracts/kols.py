@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from contracts.common import Platform, Tier
+from contracts.common import UNIQUE, Platform, Tier
 
 Share = Annotated[float, Meta(ge=0.0, le=1.0, description="a fraction between 0 and 1")]
 RegionCode = Annotated[
@@ -136,9 +136,9 @@ class SortOrder(enum.StrEnum):
 class ContactPreferences(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """How the KOL likes to be approached; contact details stay private to deals."""
 
-    channels: Annotated[list[ContactChannel], Meta(min_length=1, max_length=7)] = msgspec.field(
-        default_factory=lambda: [ContactChannel.IN_APP]
-    )
+    channels: Annotated[
+        list[ContactChannel], Meta(min_length=1, max_length=7, extra_json_schema=UNIQUE)
+    ] = msgspec.field(default_factory=lambda: [ContactChannel.IN_APP])
     open_to_offers: bool = True
     note: Annotated[str, Meta(max_length=500)] = ""
 
@@ -149,8 +149,8 @@ class ProfileIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     display_name: Annotated[str, Meta(min_length=1, max_length=100)]
     bio: Annotated[str, Meta(max_length=2000)] = ""
     region: RegionCode | None = None
-    languages: Annotated[list[LanguageTag], Meta(max_length=10)] = []
-    categories: Annotated[list[Category], Meta(max_length=5)] = []
+    languages: Annotated[list[LanguageTag], Meta(max_length=10, extra_json_schema=UNIQUE)] = []
+    categories: Annotated[list[Category], Meta(max_length=5, extra_json_schema=UNIQUE)] = []
     contact_preferences: ContactPreferences = msgspec.field(default_factory=ContactPreferences)
 
 
