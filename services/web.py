@@ -56,7 +56,7 @@ IdempotencyHeader = Annotated[
         max_length=255,
         description=(
             "Makes the create safe to retry: a replay with the same key and body returns the "
-            "first answer; the same key with a different body answers 422."
+            "first answer; the same key with a different body answers 409."
         ),
     ),
 ]
