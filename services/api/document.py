@@ -11,6 +11,7 @@ says exactly what the service accepts.
 - Text the service stores cannot hold the NUL character (PostgreSQL's text cannot), and
   times and dates lie between 1970 and 2199: both are written as patterns.
 - Maps keyed by a vocabulary (platforms, tiers) name their keys.
+- Every request body, and the main answers, carry an example (`contracts.examples`).
 """
 
 import enum
@@ -25,6 +26,7 @@ from litestar import Litestar
 from litestar.openapi.spec import OpenAPI, Schema
 
 import contracts
+from contracts.examples import EXAMPLES
 
 REF = "#/components/schemas/{name}"
 NO_NUL = "^[^\\u0000]*$"
@@ -141,6 +143,16 @@ def _contract_schemas(names: list[str]) -> dict[str, Any]:
     return components
 
 
+def _examples(schemas: dict[str, Any]) -> None:
+    """Each struct's example on its schema, where the document has that schema. It goes in
+    as raw JSON: the generator drops every null it meets in a dict, and an answer's nulls are
+    part of its example."""
+    for struct, example in EXAMPLES.items():
+        if struct.__name__ in schemas:
+            shown = msgspec.json.encode(msgspec.to_builtins(example))
+            schemas[struct.__name__]["examples"] = [msgspec.Raw(shown)]
+
+
 def finish(app: Litestar) -> None:
     """Complete the app's document in place (it is generated here, once, at start)."""
     document = app.openapi_schema
@@ -154,6 +166,7 @@ def finish(app: Litestar) -> None:
             _key_vocabularies(plain, requests[name])
             _text_rules(plain)
         schemas[name] = plain  # type: ignore[assignment]
+    _examples(schemas)
     for item in (document.paths or {}).values():
         for operation in (
             getattr(item, m, None) for m in ("get", "post", "put", "patch", "delete")
