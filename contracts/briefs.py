@@ -16,7 +16,7 @@ from msgspec import Meta
 from contracts.common import UNIQUE, Currency, Deliverable, Platform, Tier
 from contracts.kols import Category
 from contracts.planning import Budget
-from contracts.pricing import BasisPoints, MinorUnits
+from contracts.pricing import MinorUnits
 
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Description = Annotated[str, Meta(max_length=5000)]
@@ -35,6 +35,10 @@ CounterRounds = Annotated[
 
 
 class BriefStatus(enum.StrEnum):
+    """`draft` (editable, invisible to KOLs) → `open` (taking invitations and, unless invite
+    only, applications) → `closed` (no new offers; negotiations under way continue);
+    `cancelled` from any of them (open offers withdrawn, deals stand)."""
+
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
@@ -49,6 +53,10 @@ class Visibility(enum.StrEnum):
 
 
 class Product(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The product the campaign promotes. Its page is where the deals' tracking links lead;
+    `average_order_value` (minor units of the brief's currency) prices commissions and
+    plans."""
+
     name: Annotated[str, Meta(min_length=1, max_length=200)]
     url: ProductUrl
     category: Category
@@ -63,7 +71,9 @@ class Goals(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tru
 
 
 class Timeline(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """Applications close at `apply_by`; content is posted between the two dates (inclusive)."""
+    """Applications close at `apply_by`; content is posted between the two dates (inclusive).
+    `posting_until` must not be before `posting_from`, and `apply_by` must not fall after
+    `posting_until`; publishing needs `apply_by` in the future."""
 
     apply_by: Annotated[datetime, Meta(tz=True)]
     posting_from: date
@@ -73,8 +83,20 @@ class Timeline(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 class CommissionOffer(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Commission on sales the merchant offers; each offer may negotiate its own rate."""
 
-    commission_bp: BasisPoints = 0
-    attribution_days: Annotated[int, Meta(ge=1, le=365)] = 30
+    commission_bp: Annotated[
+        int,
+        Meta(ge=0, le=10_000, description="commission on each order's amount, in basis points"),
+    ] = 0
+    attribution_days: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=365,
+            description="an order earns commission within this many days of its click "
+            "(without a click, from the deal's start), and never later than this many days "
+            "after the content was approved",
+        ),
+    ] = 30
 
 
 class DeliveryPolicy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -121,8 +143,9 @@ class DeliveryPolicy(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
 
 
 class Targeting(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """Whom the brief is for beyond its platforms, tiers and product category: plans draw
-    their creators from the catalog with these, and offers respect them."""
+    """Whom the brief is for beyond its platforms, tiers and product category. Plans draw
+    their creators from the catalog with all three; offers (invitations and applications)
+    are refused to a KOL without a ready payout account when `payout_ready_required`."""
 
     regions: Annotated[
         list[Annotated[str, Meta(pattern="^[A-Z]{2}$")]],
@@ -158,6 +181,10 @@ Deliverables = Annotated[
 
 
 class BriefIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A campaign brief, created as a draft. `budget` is integer minor units of `currency`;
+    `platforms`, `tiers`, `deliverables` and `targeting.regions` must not repeat a value;
+    see Timeline for the order of its dates."""
+
     title: Title
     description: Description = ""
     product: Product
@@ -207,7 +234,7 @@ class BriefOut(msgspec.Struct, kw_only=True, frozen=True):
     description: str
     product: Product
     goals: Goals
-    budget: int
+    budget: Annotated[int, Meta(description="integer minor units of `currency`")]
     currency: str
     platforms: list[Platform]
     tiers: list[Tier]
@@ -218,9 +245,20 @@ class BriefOut(msgspec.Struct, kw_only=True, frozen=True):
     max_counter_rounds: int
     delivery: DeliveryPolicy
     targeting: Targeting
-    committed: int
-    reserved: int
-    remaining: int
+    committed: Annotated[
+        int,
+        Meta(description="what the merchant pays for the brief's deals that stand (minor units)"),
+    ]
+    reserved: Annotated[
+        int,
+        Meta(
+            description="what the merchant would pay for its open offers that a KOL may still "
+            "accept (minor units)"
+        ),
+    ]
+    remaining: Annotated[
+        int, Meta(description="budget − committed − reserved: room for new terms (minor units)")
+    ]
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
@@ -228,5 +266,7 @@ class BriefOut(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class BriefPage(msgspec.Struct, kw_only=True, frozen=True):
+    """A page of briefs, newest first; `next_cursor` is null on the last page."""
+
     items: list[BriefOut]
     next_cursor: str | None

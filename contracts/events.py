@@ -6,27 +6,37 @@ fields only ever grow, so consumers may ignore what they do not know.
 
 import enum
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from msgspec import Meta
 
 from contracts.accounts import AccountRole
 from contracts.deals import DealStatus
 from contracts.notifications import NotificationKind
 from contracts.offers import OfferOrigin, Side
 
+# Money in events is integer minor units of the event's `currency`.
+Money = Annotated[int, Meta(description="integer minor units of `currency`")]
+Deliverable = Annotated[int, Meta(description="index into the deal's terms.deliverables")]
+
 
 class _Event(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
-    pass
+    """Every event payload: its type is the tag `type`."""
 
 
 class _BriefEvent(_Event, frozen=True):
+    """About a merchant's brief."""
+
     brief_id: UUID
     merchant_id: UUID
 
 
 class BriefPublished(_BriefEvent, tag="brief.published", frozen=True):
-    budget: int
+    """The brief opened: invitations and (unless invite only) applications are taken."""
+
+    budget: Money
     currency: str
 
 
@@ -49,71 +59,99 @@ class _OfferEvent(_Event, frozen=True):
 
 
 class _Proposal(_OfferEvent, frozen=True):
+    """A new revision of the offer: who proposed it, its price and when it lapses."""
+
     proposed_by: Side
-    fixed_fee: int
-    merchant_pays: int
+    fixed_fee: Money
+    merchant_pays: Annotated[
+        int, Meta(description="fixed fee + platform fee, integer minor units of `currency`")
+    ]
     currency: str
     expires_at: datetime
 
 
 class OfferCreated(_Proposal, tag="offer.created", frozen=True):
+    """An offer opened with its first revision: a merchant's invitation or a KOL's
+    application."""
+
     merchant_id: UUID
     kol_id: UUID
     origin: OfferOrigin
 
 
 class OfferCountered(_Proposal, tag="offer.countered", frozen=True):
-    pass
+    """One side answered the latest revision with new terms (`revision`)."""
 
 
 class OfferAccepted(_OfferEvent, tag="offer.accepted", frozen=True):
+    """The latest revision was accepted; the deal `deal_id` was made from it."""
+
     accepted_by: Side
     deal_id: UUID
 
 
 class OfferDeclined(_OfferEvent, tag="offer.declined", frozen=True):
+    """The side that did not propose the latest revision declined it; the offer is closed."""
+
     declined_by: Side
 
 
 class OfferWithdrawn(_OfferEvent, tag="offer.withdrawn", frozen=True):
+    """The proposer withdrew the latest revision (or the merchant cancelled the brief); the
+    offer is closed."""
+
     withdrawn_by: Side
 
 
 class OfferExpired(_OfferEvent, tag="offer.expired", frozen=True):
+    """Nobody answered the latest revision before it lapsed; the offer is closed."""
+
     expired_at: datetime
 
 
 class _DealEvent(_Event, frozen=True):
+    """About a deal."""
+
     deal_id: UUID
 
 
 class _MerchantDealEvent(_DealEvent, frozen=True):
+    """About a deal, naming its merchant."""
+
     merchant_id: UUID
 
 
 class _DealSidesEvent(_MerchantDealEvent, frozen=True):
+    """About a deal, naming both its sides."""
+
     kol_id: UUID
 
 
 class DealCreated(_DealSidesEvent, tag="deal.created", frozen=True):
+    """An offer was accepted: the deal exists with its terms frozen (`terms_sha256`) and
+    waits for the merchant's payment."""
+
     offer_id: UUID
     brief_id: UUID
     status: DealStatus
     terms_sha256: str
-    merchant_pays: int
+    merchant_pays: Money
     currency: str
 
 
 class DealFunded(_DealSidesEvent, tag="deal.funded", frozen=True):
     """The merchant's payment succeeded; the money is held in the deal's escrow."""
 
-    amount: int
+    amount: Money
     currency: str
     payment_intent_id: str
 
 
 class DealRefunded(_MerchantDealEvent, tag="deal.refunded", frozen=True):
-    amount: int
+    """Money went back to the merchant's card: all of escrow when a funded deal was
+    cancelled (`full`), or part of it when a dispute was decided with a refund."""
+
+    amount: Money
     currency: str
     full: bool
     stripe_refund_id: str
@@ -127,12 +165,14 @@ class DealPaid(_DealEvent, tag="deal.paid", frozen=True):
     """The creator fee left for the KOL's connected account."""
 
     kol_id: UUID
-    amount: int
+    amount: Money
     currency: str
     transfer_id: str
 
 
 class _PayoutEvent(_Event, frozen=True):
+    """About the payout of a deal's creator fee to its KOL."""
+
     payout_id: UUID
     deal_id: UUID
     kol_id: UUID
@@ -141,12 +181,14 @@ class _PayoutEvent(_Event, frozen=True):
 class PayoutScheduled(_PayoutEvent, tag="payout.scheduled", frozen=True):
     """Escrow was released on approval; the payout is promised for `due_at`."""
 
-    amount: int
+    amount: Money
     currency: str
     due_at: datetime
 
 
 class PayoutPaused(_PayoutEvent, tag="payout.paused", frozen=True):
+    """The payout is held (a dispute opened on the deal) until the dispute is decided."""
+
     reason: str
 
 
@@ -158,6 +200,8 @@ class PayoutFailed(_PayoutEvent, tag="payout.failed", frozen=True):
 
 
 class _SubmissionEvent(_Event, frozen=True):
+    """About a piece of content the KOL submitted for a deal."""
+
     submission_id: UUID
     deal_id: UUID
 
@@ -166,7 +210,7 @@ class SubmissionCreated(_SubmissionEvent, tag="submission.created", frozen=True)
     """The KOL submitted one piece of content; the merchant reviews it until `review_due_at`."""
 
     kol_id: UUID
-    deliverable: int
+    deliverable: Deliverable
     platform: str
     url: str
     posted_at: datetime
@@ -176,12 +220,14 @@ class SubmissionCreated(_SubmissionEvent, tag="submission.created", frozen=True)
 class SubmissionApproved(_SubmissionEvent, tag="submission.approved", frozen=True):
     """Approved by the merchant, or automatically (`auto`) when the review window ended."""
 
-    deliverable: int
+    deliverable: Deliverable
     auto: bool
 
 
 class SubmissionChangesRequested(_SubmissionEvent, tag="submission.changes_requested", frozen=True):
-    deliverable: int
+    """The merchant sent the content back with `reason`; the KOL submits a new piece."""
+
+    deliverable: Deliverable
     reason: str
 
 
@@ -196,6 +242,8 @@ class DealClosed(_DealSidesEvent, tag="deal.closed", frozen=True):
 
 
 class _DisputeEvent(_Event, frozen=True):
+    """About a dispute on a deal."""
+
     dispute_id: UUID
     deal_id: UUID
 
@@ -215,8 +263,8 @@ class DisputeResolved(_DisputeEvent, tag="dispute.resolved", frozen=True):
     which `clawback` was taken back from the KOL's unpaid payout)."""
 
     outcome: str
-    refund_amount: int
-    clawback: int
+    refund_amount: Money
+    clawback: Money
     currency: str
     deal_status: DealStatus
 
@@ -231,19 +279,20 @@ class _ConversionEvent(_Event, frozen=True):
 
 
 class ConversionRecorded(_ConversionEvent, tag="conversion.recorded", frozen=True):
-    """A partner's order report and how it was judged (see contracts.tracking)."""
+    """A partner's order report and how it was judged (`status` and `reasons` as in
+    ConversionOut)."""
 
-    amount: int
+    amount: Money
     currency: str
     status: str
     reasons: list[str]
-    commission: int
+    commission: Annotated[int, Meta(description="integer minor units of the order's currency")]
 
 
 class ConversionReversed(_ConversionEvent, tag="conversion.reversed", frozen=True):
     """A return: the order no longer counts and its commission is not owed."""
 
-    commission: int
+    commission: Annotated[int, Meta(description="integer minor units of the order's currency")]
     reason: str
 
 
@@ -251,8 +300,10 @@ class ConversionApproved(_ConversionEvent, tag="conversion.approved", frozen=Tru
     """The holding period ended: the order's commission is booked and will be settled."""
 
     deal_id: UUID  # never null: an approved or paid order is a deal's
-    commission: int
-    platform_cut: int
+    commission: Annotated[int, Meta(description="integer minor units of the order's currency")]
+    platform_cut: Annotated[
+        int, Meta(description="the marketplace's share of the commission, same units")
+    ]
 
 
 class ConversionReviewed(_ConversionEvent, tag="conversion.reviewed", frozen=True):
@@ -342,6 +393,8 @@ class NotificationRead(_Event, tag="notification.read", frozen=True):
 
 
 class _PlanEvent(_Event, frozen=True):
+    """About a merchant's plan (an allocation or a selection, `kind`)."""
+
     plan_id: UUID
     brief_id: UUID | None
     merchant_id: UUID

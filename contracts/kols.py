@@ -86,12 +86,16 @@ class Category(enum.StrEnum):
 
 
 class Gender(enum.StrEnum):
+    """An audience's gender dimension."""
+
     FEMALE = "female"
     MALE = "male"
     OTHER = "other"
 
 
 class AgeBand(enum.StrEnum):
+    """An audience's age bands, in years."""
+
     AGE_13_17 = "13-17"
     AGE_18_24 = "18-24"
     AGE_25_34 = "25-34"
@@ -101,6 +105,8 @@ class AgeBand(enum.StrEnum):
 
 
 class ContactChannel(enum.StrEnum):
+    """Ways a KOL likes to be contacted."""
+
     IN_APP = "in_app"
     EMAIL = "email"
     WECHAT = "wechat"
@@ -121,6 +127,8 @@ class ReasonCode(enum.StrEnum):
 
 
 class SearchSort(enum.StrEnum):
+    """The order of a KOL search, by the KOL's best matching account."""
+
     RELEVANCE = "relevance"
     FOLLOWERS = "followers"
     ENGAGEMENT = "engagement"
@@ -129,6 +137,8 @@ class SearchSort(enum.StrEnum):
 
 
 class SortOrder(enum.StrEnum):
+    """Ascending or descending."""
+
     ASC = "asc"
     DESC = "desc"
 
@@ -180,6 +190,10 @@ class MetricsIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
 
 
 class AccountIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A platform account the KOL lists, with its first measurement. `profile_url` must be on
+    one of the platform's hosts (e.g. tiktok.com for TikTok); a handle is listed once per
+    platform."""
+
     platform: Platform
     handle: Handle
     profile_url: ProfileUrl
@@ -187,7 +201,8 @@ class AccountIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
 
 
 class AccountPatch(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """Change the handle or link, and/or record a new metrics snapshot."""
+    """Change the handle or link, and/or record a new metrics snapshot: at least one of the
+    three. A new `profile_url` must be on one of the account's platform's hosts."""
 
     handle: Handle | None = None
     profile_url: ProfileUrl | None = None
@@ -203,12 +218,18 @@ class OverrideIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
 
 
 class AuthenticityReason(msgspec.Struct, kw_only=True, frozen=True):
+    """One suspicious sign in the account's metrics, and what it costs the score."""
+
     code: ReasonCode
-    penalty: float
+    penalty: Annotated[
+        float, Meta(description="subtracted from 1: the computed score is 1 − the penalties")
+    ]
     message: str
 
 
 class AuthenticityOverride(msgspec.Struct, kw_only=True, frozen=True):
+    """An operator's review that replaced the computed score, with its note."""
+
     score: float
     note: str
     at: datetime
@@ -224,29 +245,46 @@ class Authenticity(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class AccountOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A KOL's platform account with its latest metrics, its tier (from its followers), its
+    authenticity and its reference price."""
+
     id: UUID
     kol_id: UUID
     platform: Platform
     handle: str
     profile_url: str
-    verified: bool
+    verified: Annotated[bool, Meta(description="an operator marked the account verified")]
     tier: Tier
     followers: int
     median_views: int
     median_likes: int
     median_comments: int
-    engagement_rate: float
+    engagement_rate: Annotated[
+        float, Meta(description="(likes + comments + shares) / followers, a fraction")
+    ]
     posts_per_month: float
     audience: Audience | None
-    reference_price: int | None
+    reference_price: (
+        Annotated[
+            int,
+            Meta(
+                description="the rate card's creator fee for one short video (video-first "
+                "platforms) or post, integer minor units of `currency`; null when the card does "
+                "not quote the account (authenticity below its floor)"
+            ),
+        ]
+        | None
+    )
     currency: str
-    rate_card_version: str
+    rate_card_version: Annotated[str, Meta(description="the card `reference_price` is from")]
     authenticity: Authenticity
     metrics_updated_at: datetime
     created_at: datetime
 
 
 class KolOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A KOL's profile with its platform accounts."""
+
     id: UUID
     display_name: str
     bio: str
@@ -266,6 +304,8 @@ class KolOut(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class SnapshotOut(msgspec.Struct, kw_only=True, frozen=True):
+    """One past measurement of an account."""
+
     taken_at: datetime
     followers: int
     median_views: int
@@ -277,6 +317,9 @@ class SnapshotOut(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class SnapshotPage(msgspec.Struct, kw_only=True, frozen=True):
+    """A page of an account's measurements, newest first; `next_cursor` is null on the last
+    page."""
+
     items: list[SnapshotOut]
     next_cursor: str | None
 
@@ -290,14 +333,26 @@ class AccountCard(msgspec.Struct, kw_only=True, frozen=True):
     tier: Tier
     followers: int
     engagement_rate: float
-    authenticity: float
-    reference_price: int | None
+    authenticity: Annotated[float, Meta(description="the account's authenticity score, 0..1")]
+    reference_price: (
+        Annotated[
+            int,
+            Meta(
+                description="the rate card's creator fee for one short video (video-first "
+                "platforms) or post, integer minor units of `currency`; null when the card does "
+                "not quote the account (authenticity below its floor)"
+            ),
+        ]
+        | None
+    )
     currency: str
-    rate_card_version: str
+    rate_card_version: Annotated[str, Meta(description="the card `reference_price` is from")]
     verified: bool
 
 
 class KolCard(msgspec.Struct, kw_only=True, frozen=True):
+    """A KOL in search results, with the account that placed it."""
+
     id: UUID
     display_name: str
     region: str | None

@@ -7,12 +7,19 @@ its normal side: what escrow holds, what a KOL is owed, what the platform earned
 
 import enum
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from msgspec import Meta
 
 
 class AccountKind(enum.StrEnum):
+    """Ledger accounts: `merchant_escrow` (per deal: paid in, not yet released),
+    `kol_payable` (per KOL: earned, not yet transferred), `platform_revenue` (fees earned),
+    `merchant_receivable` (per merchant: commissions owed to the platform),
+    `stripe_clearing` (money at Stripe in the platform's balance)."""
+
     MERCHANT_ESCROW = "merchant_escrow"  # per deal: what the merchant paid in, not yet released
     KOL_PAYABLE = "kol_payable"  # per KOL: earned, not yet transferred
     PLATFORM_REVENUE = "platform_revenue"  # platform fees earned
@@ -21,6 +28,10 @@ class AccountKind(enum.StrEnum):
 
 
 class EntryKind(enum.StrEnum):
+    """What a journal entry records: a deal's `funding`; its `release` to the KOL on
+    approval; a `payout` transfer; a `refund`; a `commission` accrued; a merchant's
+    `settlement` of accrued commissions; a dispute's `clawback` from an unpaid creator fee."""
+
     FUNDING = "funding"
     RELEASE = "release"
     PAYOUT = "payout"
@@ -31,12 +42,21 @@ class EntryKind(enum.StrEnum):
 
 
 class PostingOut(msgspec.Struct, kw_only=True, frozen=True):
+    """One line of a journal entry: an amount on one ledger account."""
+
     account: AccountKind
-    owner_id: UUID | None
-    amount: int  # + debit, - credit
+    owner_id: (
+        Annotated[UUID, Meta(description="the deal, KOL or merchant the account belongs to")] | None
+    )
+    amount: Annotated[
+        int, Meta(description="integer minor units: positive a debit, negative a credit")
+    ]
 
 
 class EntryOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A journal entry: balanced postings (they sum to zero) in one currency, never changed
+    once written."""
+
     id: int
     kind: EntryKind
     currency: str

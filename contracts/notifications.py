@@ -15,6 +15,14 @@ from msgspec import Meta
 
 
 class NotificationKind(enum.StrEnum):
+    """What a notification tells of: `offer_invitation`, `offer_application`,
+    `offer_countered`, `offer_accepted`, `offer_declined`, `offer_withdrawn`,
+    `offer_expiring` (the offer lapses within 24 hours), `submission_waiting` (content to
+    review), `review_closing` (the review window ends within 24 hours), `changes_requested`,
+    `deal_approved`, `payout_sent`, `takedown_reported`, `dispute_resolved`,
+    `conversion_held` (operators: an order waits for review), `payout_account_incomplete`
+    (a deal was funded but the KOL cannot be paid yet)."""
+
     OFFER_INVITATION = "offer_invitation"  # a merchant invited the KOL
     OFFER_APPLICATION = "offer_application"  # a KOL applied to the merchant's brief
     OFFER_COUNTERED = "offer_countered"  # the other side proposed new terms
@@ -42,6 +50,8 @@ class ReminderKind(enum.StrEnum):
 
 
 class Language(enum.StrEnum):
+    """Languages of notification texts: English or Simplified Chinese."""
+
     ENGLISH = "en"
     SIMPLIFIED_CHINESE = "zh-Hans"
 
@@ -74,13 +84,15 @@ class NotificationObject(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class NotificationOut(msgspec.Struct, kw_only=True, frozen=True):
+    """One notification in the caller's inbox; `read_at` is null while unread."""
+
     id: UUID
     kind: NotificationKind
     title: str
     body: str
     language: Language
     object: NotificationObject
-    link: str  # a path of the frontend, e.g. /offers/<id>
+    link: Annotated[str, Meta(description="a path of the frontend, e.g. /offers/<id>")]
     created_at: datetime
     read_at: datetime | None
 
@@ -94,14 +106,21 @@ class NotificationPage(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class ReadAllOut(msgspec.Struct, kw_only=True, frozen=True):
-    read: int  # how many were marked read now
-    unread: int  # left unread (0, unless some arrived meanwhile)
+    """What marking every notification read did."""
+
+    read: Annotated[int, Meta(description="how many were marked read now")]
+    unread: Annotated[int, Meta(description="left unread (0, unless some arrived meanwhile)")]
 
 
 class KindPreference(msgspec.Struct, kw_only=True, frozen=True):
+    """Whether one kind of notification is also sent by email."""
+
     kind: NotificationKind
     email: bool
-    digestible: bool  # gathered into the daily digest when that is on
+    digestible: Annotated[
+        bool,
+        Meta(description="gathered into the daily digest when that is on, else mailed at once"),
+    ]
 
 
 class PreferencesOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -123,5 +142,7 @@ class PreferencesIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
 
 
 class UnsubscribedOut(msgspec.Struct, kw_only=True, frozen=True):
+    """The kind whose email the link turned off."""
+
     kind: NotificationKind
-    email: bool  # always false: no more mail of this kind
+    email: Annotated[bool, Meta(description="always false: no more mail of this kind")]

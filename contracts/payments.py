@@ -16,6 +16,9 @@ from contracts.ledger import EntryKind, EntryOut
 
 
 class FundingStatus(enum.StrEnum):
+    """`pending`: the PaymentIntent waits for the merchant's payment; `succeeded`; `failed`;
+    `unknown`: Stripe's answer to making the PaymentIntent is being confirmed."""
+
     PENDING = "pending"  # the PaymentIntent waits for the merchant's payment
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -29,15 +32,34 @@ class FundingOut(msgspec.Struct, kw_only=True, frozen=True):
     deal_id: UUID
     payment_intent_id: str | None
     client_secret: str | None
-    amount: int
+    amount: Annotated[
+        int, Meta(description="what the merchant pays: creator fee + platform fee, minor units")
+    ]
     currency: str
     status: FundingStatus
 
 
 class PayoutAccountIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    country: Annotated[str, Meta(pattern="^[A-Z]{2}$")] = "US"
-    return_url: Annotated[str, Meta(pattern=r"^https?://\S{1,2000}$")]
-    refresh_url: Annotated[str, Meta(pattern=r"^https?://\S{1,2000}$")]
+    """Where the KOL's Stripe Express account is opened (used only the first time) and where
+    Stripe's onboarding sends the KOL back."""
+
+    country: Annotated[
+        str, Meta(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country of the account")
+    ] = "US"
+    return_url: Annotated[
+        str,
+        Meta(
+            pattern=r"^https?://\S{1,2000}$",
+            description="where Stripe sends the KOL when onboarding is done",
+        ),
+    ]
+    refresh_url: Annotated[
+        str,
+        Meta(
+            pattern=r"^https?://\S{1,2000}$",
+            description="where Stripe sends the KOL when the onboarding link expired",
+        ),
+    ]
 
 
 class PayoutAccountOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -50,6 +72,9 @@ class PayoutAccountOut(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class PayoutStatus(enum.StrEnum):
+    """`scheduled`: waits for its due date; `paused`: a dispute holds it; `paid`;
+    `cancelled`: a dispute's refund took back all of it."""
+
     SCHEDULED = "scheduled"  # waits for its due date
     PAUSED = "paused"  # a dispute holds it
     PAID = "paid"
@@ -57,21 +82,28 @@ class PayoutStatus(enum.StrEnum):
 
 
 class PayoutOut(msgspec.Struct, kw_only=True, frozen=True):
+    """The payout of a deal's creator fee to its KOL, made once the brief's payout holding
+    period after approval has passed."""
+
     id: UUID
     deal_id: UUID
     kol_id: UUID
-    amount: int
+    amount: Annotated[int, Meta(description="integer minor units of `currency`")]
     currency: str
     status: PayoutStatus
-    due_at: datetime  # the date we promise the money leaves for the KOL's account
-    overdue: bool
-    attempts: int
+    due_at: Annotated[
+        datetime, Meta(description="when the money is promised to leave for the KOL's account")
+    ]
+    overdue: Annotated[bool, Meta(description="past `due_at` and still owed (scheduled or paused)")]
+    attempts: Annotated[int, Meta(description="transfer attempts made")]
     last_error: str | None
-    transfer_id: str | None
+    transfer_id: Annotated[str, Meta(description="the Stripe transfer, once paid")] | None
     paid_at: datetime | None
 
 
 class PayoutPage(msgspec.Struct, kw_only=True, frozen=True):
+    """Payouts, oldest due first."""
+
     items: list[PayoutOut]
 
 
@@ -81,7 +113,9 @@ class EarningLine(msgspec.Struct, kw_only=True, frozen=True):
     entry_id: int
     kind: EntryKind
     deal_id: UUID | None
-    amount: int
+    amount: Annotated[
+        int, Meta(description="minor units of `currency`: positive earned, negative paid out")
+    ]
     currency: str
     created_at: datetime
 
@@ -92,22 +126,39 @@ class EarningsOut(msgspec.Struct, kw_only=True, frozen=True):
     kol_id: UUID
     payout_account_ready: bool
     payouts: list[PayoutOut]
-    owed: dict[str, int]  # per currency: released to the KOL, not yet transferred
-    minimum_payout: int  # minor units: smaller due payouts wait until they add up to it
+    owed: Annotated[
+        dict[str, int],
+        Meta(
+            description="per currency: released to the KOL and not yet transferred, integer "
+            "minor units"
+        ),
+    ]
+    minimum_payout: Annotated[
+        int,
+        Meta(description="minor units: smaller due payouts wait until they add up to it"),
+    ]
     lines: list[EarningLine]
 
 
 class RefundOut(msgspec.Struct, kw_only=True, frozen=True):
+    """Money Stripe returned to the merchant's card from the deal's escrow."""
+
     id: UUID
     deal_id: UUID
-    amount: int
+    amount: Annotated[int, Meta(description="integer minor units of `currency`")]
     currency: str
-    reason: str
+    reason: Annotated[str, Meta(description="`cancelled` (the deal was cancelled) or `dispute`")]
     stripe_refund_id: str
     created_at: datetime
 
 
 class OperationKind(enum.StrEnum):
+    """What a call to Stripe does: `funding` (the deal's PaymentIntent), `funding_cancel`
+    (that PaymentIntent cancelled with its deal), `refund`, `payout` (the creator fee's
+    transfer to the KOL), `commission` (the KOL's share of a settled commission),
+    `settlement` and `settlement_retry` (the off-session charge of a commission settlement),
+    `payout_account` (a KOL's Express account), `customer` (a merchant's Stripe customer)."""
+
     FUNDING = "funding"  # the deal's PaymentIntent
     FUNDING_CANCEL = "funding_cancel"  # that PaymentIntent cancelled with its deal
     REFUND = "refund"  # escrow back to the merchant's card
@@ -120,6 +171,10 @@ class OperationKind(enum.StrEnum):
 
 
 class OperationStatus(enum.StrEnum):
+    """`pending`: decided, not yet sent; `sent`: being sent; `succeeded`; `failed`: Stripe
+    refused it and nothing moved; `unknown`: Stripe's answer was lost and is being
+    confirmed."""
+
     PENDING = "pending"  # decided, not yet sent to Stripe
     SENT = "sent"  # being sent
     SUCCEEDED = "succeeded"
@@ -133,7 +188,7 @@ class PaymentOperationOut(msgspec.Struct, kw_only=True, frozen=True):
 
     id: UUID
     kind: OperationKind
-    amount: int | None
+    amount: Annotated[int, Meta(description="integer minor units of `currency`")] | None
     currency: str | None
     status: OperationStatus
     stripe_id: str | None
@@ -142,17 +197,18 @@ class PaymentOperationOut(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class DealStatement(msgspec.Struct, kw_only=True, frozen=True):
-    """Every movement of a deal's money, with the totals both sides see."""
+    """Every movement of a deal's money, with the totals both sides see. Money is integer
+    minor units of `currency`."""
 
     deal_id: UUID
     status: DealStatus
     currency: str
-    merchant_pays: int
+    merchant_pays: Annotated[int, Meta(description="creator fee + platform fee")]
     creator_fee: int
     platform_fee: int
-    funded: int
-    in_escrow: int
-    refunded: int
+    funded: Annotated[int, Meta(description="paid in by the merchant")]
+    in_escrow: Annotated[int, Meta(description="held now, not yet released or refunded")]
+    refunded: Annotated[int, Meta(description="returned to the merchant")]
     payout: PayoutOut | None
     refunds: list[RefundOut]
     entries: list[EntryOut]
@@ -167,12 +223,16 @@ class PaymentMethodIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
 
 
 class BillingOut(msgspec.Struct, kw_only=True, frozen=True):
+    """The merchant's Stripe customer and the card saved as its default."""
+
     stripe_customer_id: str
     payment_method_id: str
     card_last4: str | None
 
 
 class SettlementStatus(enum.StrEnum):
+    """`pending`; `failed`: the charge was declined and is retried on the next run; `paid`."""
+
     PENDING = "pending"
     FAILED = "failed"  # the charge was declined; it is retried on the next run
     PAID = "paid"
@@ -183,7 +243,7 @@ class SettlementOut(msgspec.Struct, kw_only=True, frozen=True):
 
     id: UUID
     currency: str
-    amount: int
+    amount: Annotated[int, Meta(description="integer minor units of `currency`")]
     status: SettlementStatus
     attempts: int
     last_error: str | None
@@ -193,9 +253,13 @@ class SettlementOut(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class SettlementPage(msgspec.Struct, kw_only=True, frozen=True):
+    """The merchant's commission settlements, newest first (at most 200)."""
+
     items: list[SettlementOut]
 
 
 class WebhookAck(msgspec.Struct, kw_only=True, frozen=True):
+    """Stripe's event was received; `duplicate` when it had been processed before."""
+
     received: bool
     duplicate: bool

@@ -32,7 +32,9 @@ AccountRef = Annotated[str, Meta(max_length=64)]
 class _BriefPlanIn(
     msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True, tag_field="kind"
 ):
-    """Targets and options; an absent target takes the brief's."""
+    """Targets and options; an absent target takes the brief's: `budget` (integer minor
+    units of the brief's currency) what remains of its budget, `min_reach` and
+    `min_conversions` its goals. A tier's `min_share` must not exceed its `max_share`."""
 
     budget: Budget | None = None
     min_reach: People | None = None
@@ -46,14 +48,15 @@ class _BriefPlanIn(
 
 class AllocationPlanIn(_BriefPlanIn, tag="allocation", frozen=True):
     """Spread the brief's budget over (platform, tier) segments, derived from the catalog
-    unless `segments` are given."""
+    unless `segments` are given (each platform and tier once, `reach` at most `audience`)."""
 
     segments: Annotated[list[Segment], Meta(min_length=1, max_length=200)] | None = None
 
 
 class SelectionPlanIn(_BriefPlanIn, tag="selection", frozen=True):
     """Choose the brief's creators among the matching catalog accounts (candidate ids are
-    account ids), unless `candidates` are given."""
+    account ids), unless `candidates` are given (ids unique; every `must_include` id one of
+    them)."""
 
     candidates: Annotated[list[Candidate], Meta(min_length=1, max_length=2_000_000)] | None = None
     audience: dict[Platform, Annotated[float, Meta(gt=0.0, le=1e11)]] | None = None
@@ -77,6 +80,8 @@ class PlanInvitationsIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknow
 
 
 class InvitationStatus(enum.StrEnum):
+    """Whether one creator of a plan was invited (an offer opened) or refused."""
+
     INVITED = "invited"
     REFUSED = "refused"
 
@@ -107,6 +112,8 @@ class InvitationResult(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class PlanInvitationsOut(msgspec.Struct, kw_only=True, frozen=True):
+    """What inviting a plan's creators did, one line per KOL in the plan's order."""
+
     plan_id: UUID
     brief_id: UUID
     invited: int

@@ -34,17 +34,24 @@ PlanCurrency = Currency
 
 
 class Objective(enum.StrEnum):
+    """What a plan optimises: expected conversions or reach (most), or spend (least)."""
+
     MAX_CONVERSIONS = "max_conversions"
     MAX_REACH = "max_reach"
     MIN_SPEND = "min_spend"
 
 
 class PlanStatus(enum.StrEnum):
+    """`optimal`: proven best; `feasible`: meets every constraint, proven within `gap`."""
+
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
 
 
 class DiagnosisStatus(enum.StrEnum):
+    """`infeasible`: proven that no plan meets the constraints; `no_plan_found`: none was
+    found within the time limit, which does not prove there is none."""
+
     INFEASIBLE = "infeasible"
     NO_PLAN_FOUND = "no_plan_found"
 
@@ -70,19 +77,39 @@ class ShareRange(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
 
 
 class Segment(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """One (platform, tier) pair; `reach` must not exceed `audience`."""
+    """One (platform, tier) pair: what a creator there costs and brings. `reach` must not
+    exceed `audience`; k creators reach audience × (1 − (1 − reach / audience)^k)."""
 
     platform: Platform
     tier: Tier
-    fee: Money
-    reach: People
-    audience: Annotated[float, Meta(gt=0.0, le=1e11)]
-    cvr: Share
-    commission_per_conversion: Money = 0
-    available: Annotated[int, Meta(ge=0, le=10_000)]
+    fee: Annotated[
+        int,
+        Meta(ge=0, le=10**11, description="one creator's fee, integer minor units"),
+    ]
+    reach: Annotated[
+        float, Meta(ge=0.0, le=1e11, description="people one creator of the segment reaches")
+    ]
+    audience: Annotated[
+        float,
+        Meta(gt=0.0, le=1e11, description="people the segment's creators can reach at most"),
+    ]
+    cvr: Annotated[
+        float, Meta(ge=0.0, le=1.0, description="conversions per person reached, a fraction")
+    ]
+    commission_per_conversion: Annotated[
+        int,
+        Meta(ge=0, le=10**11, description="commission paid per conversion, integer minor units"),
+    ] = 0
+    available: Annotated[
+        int, Meta(ge=0, le=10_000, description="how many creators the segment has")
+    ]
 
 
 class AllocationProblem(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Spread `budget` (integer minor units) over segments: how many creators to hire in
+    each (platform, tier). Each platform and tier is given once; a tier's `min_share` must
+    not exceed its `max_share`; `gap_limit` is the proven gap the search stops at."""
+
     segments: Annotated[list[Segment], Meta(min_length=1, max_length=200)]
     budget: Budget
     currency: PlanCurrency | None = None
@@ -167,6 +194,9 @@ class Diagnosis(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Candidate(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True, gc=False):
+    """One creator a selection may choose: its fee (integer minor units, what it costs the
+    budget), and the reach and conversions it is expected to bring. Ids are unique."""
+
     id: Annotated[str, Meta(min_length=1, max_length=64)]
     platform: Platform
     tier: Tier
@@ -203,6 +233,9 @@ class SelectionProblem(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown
 
 
 class PlatformTotals(msgspec.Struct, kw_only=True, frozen=True):
+    """A selection's chosen creators on one platform: their count, spend (minor units),
+    deduplicated reach and conversions."""
+
     platform: Platform
     creators: int
     spend: int

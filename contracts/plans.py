@@ -27,11 +27,15 @@ from contracts.pricing import InputValue, Quote
 
 
 class PlanKind(enum.StrEnum):
+    """`allocation`: how many creators per (platform, tier); `selection`: which creators."""
+
     ALLOCATION = "allocation"
     SELECTION = "selection"
 
 
 class PlanState(enum.StrEnum):
+    """`queued` → `running` → `solved`, `infeasible`, `failed` or `cancelled`."""
+
     QUEUED = "queued"
     RUNNING = "running"
     SOLVED = "solved"
@@ -143,7 +147,7 @@ class PlanOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     adopted_at: datetime | None = None
-    status_url: str
+    status_url: Annotated[str, Meta(description="the plan's path, `/v1/plans/{id}`")]
     stop_reason: PlanStopReason | None = None
     rate_card_version: str | None = None
     allocation: AllocationPlan | None = None
@@ -151,7 +155,7 @@ class PlanOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     diagnosis: Diagnosis | None = None
     progress: Progress | None = None
     failure: PlanProblem | None = None
-    error: str | None = None
+    error: Annotated[str, Meta(description="the failure's detail, as text")] | None = None
     derivation: Derivation | None = None
     creators_url: str | None = None
 
@@ -168,7 +172,7 @@ class PlanSummary(msgspec.Struct, kw_only=True, frozen=True):
     created_at: datetime
     finished_at: datetime | None
     status_url: str
-    total_spend: int | None
+    total_spend: Annotated[int, Meta(description="integer minor units")] | None
     total_reach: float | None
     total_conversions: float | None
     total_creators: int | None
@@ -177,6 +181,8 @@ class PlanSummary(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class PlanPage(msgspec.Struct, kw_only=True, frozen=True):
+    """A page of a brief's plans, newest first; `next_cursor` is null on the last page."""
+
     items: list[PlanSummary]
     next_cursor: str | None
 
@@ -211,6 +217,9 @@ class SelectedCreator(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class SelectedCreatorPage(msgspec.Struct, kw_only=True, frozen=True):
+    """A page of the creators a selection chose, in the plan's order; `next_cursor` is null
+    on the last page."""
+
     items: list[SelectedCreator]
     next_cursor: str | None
 

@@ -17,6 +17,8 @@ from contracts.common import Currency, Deliverable, Platform, Tier
 MinorUnits = Annotated[int, Meta(ge=0, le=10**11, description="integer minor units")]
 BasisPoints = Annotated[int, Meta(ge=0, le=10_000, description="1 bp = 0.01 %")]
 Fraction01 = Annotated[float, Meta(ge=0.0, le=1.0)]
+# An amount in an answer (no bounds to check): integer minor units of its `currency`.
+Amount = Annotated[int, Meta(description="integer minor units of `currency`")]
 
 
 class RateSource(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -68,11 +70,16 @@ class AccountMetrics(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
 
 
 class DeliverableOrder(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """How many pieces of one kind of content are quoted."""
+
     kind: Deliverable
     count: Annotated[int, Meta(ge=1, le=100)] = 1
 
 
 class ProductTerms(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The product a quote's commission lines are priced for: its average order value
+    (integer minor units) and the commission on sales (basis points)."""
+
     average_order_value: MinorUnits
     commission_bp: BasisPoints = 0
 
@@ -87,6 +94,8 @@ class QuoteRequest(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
 
 
 class LineCode(enum.StrEnum):
+    """The money lines of a quote or an offer's breakdown."""
+
     BASE_FEE = "base_fee"
     ENGAGEMENT_ADJUSTMENT = "engagement_adjustment"
     AUTHENTICITY_ADJUSTMENT = "authenticity_adjustment"
@@ -105,9 +114,9 @@ class QuoteLine(msgspec.Struct, kw_only=True, frozen=True):
 
     code: LineCode
     label: str
-    formula: str
+    formula: Annotated[str, Meta(description="how `amount` is computed from `inputs`, in words")]
     inputs: dict[str, InputValue]
-    amount: int
+    amount: Annotated[int, Meta(description="integer minor units")]
 
 
 class QuoteEstimate(msgspec.Struct, kw_only=True, frozen=True):
@@ -134,13 +143,15 @@ class Quote(msgspec.Struct, kw_only=True, frozen=True):
     tier: Tier
     lines: list[QuoteLine]
     estimates: list[QuoteEstimate]
-    creator_fee: int
-    platform_fee: int
-    merchant_pays: int
-    commission_per_conversion: int
+    creator_fee: Amount
+    platform_fee: Amount
+    merchant_pays: Amount
+    commission_per_conversion: Amount
     expected_views: int
     expected_engagements: float
     expected_conversions: float
-    effective_cpm: int
-    cost_per_engagement: int | None
-    cost_per_expected_conversion: int | None
+    effective_cpm: Annotated[
+        int, Meta(description="merchant_pays per 1000 expected views, integer minor units")
+    ]
+    cost_per_engagement: Amount | None
+    cost_per_expected_conversion: Amount | None

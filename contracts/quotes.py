@@ -11,9 +11,11 @@ from contracts.pricing import AccountMetrics, DeliverableOrder, ProductTerms, Ra
 
 
 class QuoteIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """Quote one deliverable of a catalog account (`account_id`) or of given `account` metrics,
-    for a brief (`brief_id`: its product's order value, its commission and currency) or a
-    `product`. With neither, no commission is quoted. The currency defaults to the card's.
+    """Quote one deliverable of a catalog account (`account_id`) or of given `account` metrics
+    (exactly one of the two), for a brief (`brief_id`: its product's order value, its
+    commission and currency) or a `product` (not both). With neither, no commission is
+    quoted. The currency defaults to the brief's, else the card's, and must be the current
+    card's currency.
     """
 
     account_id: UUID | None = None

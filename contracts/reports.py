@@ -10,9 +10,11 @@ is a return of 25 %); a ratio with nothing to divide by is null.
 
 import enum
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from msgspec import Meta
 
 from contracts.common import Platform, Tier
 from contracts.deals import DealStatus
@@ -21,23 +23,37 @@ from contracts.deals import DealStatus
 class Figures(msgspec.Struct, kw_only=True, frozen=True):
     """`conversions` counts orders that count (pending, approved or paid); `reach` and
     `engagement` (likes + comments + shares) add up the metrics KOLs submitted with their
-    content; `repeat_buyers` are buyers with more than one counted order."""
+    content; `repeat_buyers` are buyers with more than one counted order. Money is integer
+    minor units of the brief's currency."""
 
-    fixed_spend: int
-    commission_spend: int
-    pending_commission: int
-    spend: int
+    fixed_spend: Annotated[
+        int, Meta(description="paid for deals (creator fee + platform fee) less refunds")
+    ]
+    commission_spend: Annotated[
+        int, Meta(description="commissions booked once their holding period ended")
+    ]
+    pending_commission: Annotated[int, Meta(description="commissions counted, not yet booked")]
+    spend: Annotated[int, Meta(description="fixed_spend + commission_spend")]
     clicks: int
     conversions: int
-    gmv: int
-    roi_bp: int | None
-    cost_per_conversion: int | None
+    gmv: Annotated[int, Meta(description="the counted orders' amounts added up")]
+    roi_bp: (
+        Annotated[
+            int, Meta(description="(gmv − spend) / spend in basis points; null without spend")
+        ]
+        | None
+    )
+    cost_per_conversion: (
+        Annotated[int, Meta(description="spend / conversions; null without conversions")] | None
+    )
     reach: int
     engagement: int
     repeat_buyers: int
 
 
 class DealReport(msgspec.Struct, kw_only=True, frozen=True):
+    """One deal of the brief with its figures."""
+
     deal_id: UUID
     kol_id: UUID
     status: DealStatus
@@ -45,6 +61,8 @@ class DealReport(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Metric(enum.StrEnum):
+    """A figure compared with the goals and the plan."""
+
     SPEND = "spend"
     REACH = "reach"
     CONVERSIONS = "conversions"
@@ -78,6 +96,8 @@ class SegmentComparison(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Stage(enum.StrEnum):
+    """A stage of the funnel, from people reached to repeat buyers."""
+
     REACH = "reach"
     ENGAGEMENT = "engagement"
     CLICKS = "clicks"

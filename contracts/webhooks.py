@@ -33,18 +33,28 @@ Description = Annotated[str, Meta(max_length=500)]
 
 
 class DeliveryStatus(enum.StrEnum):
+    """`pending`: waiting for its (next) attempt; `delivered`: the endpoint answered 2xx;
+    `failed`: given up (retries exhausted, or the endpoint answered 410)."""
+
     PENDING = "pending"  # waiting for its (next) attempt
     DELIVERED = "delivered"  # the endpoint answered 2xx
     FAILED = "failed"  # given up: retries exhausted, or the endpoint answered 410
 
 
 class DisabledReason(enum.StrEnum):
+    """Why an endpoint is disabled: `gone` (it answered 410 Gone), `failing` (every delivery
+    failed for five days), `manual` (its owner turned it off)."""
+
     GONE = "gone"  # the endpoint answered 410 Gone
     FAILING = "failing"  # every delivery failed for five days
     MANUAL = "manual"  # its owner turned it off
 
 
 class WebhookEndpointIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A new endpoint: an https URL without credentials or fragment whose host resolves only
+    to public addresses (a host that does not resolve yet is taken and checked again at
+    each delivery), and the event types it wants."""
+
     url: Url
     event_types: EventTypes = []
     description: Description = ""
@@ -68,7 +78,7 @@ class WebhookEndpointOut(msgspec.Struct, kw_only=True, frozen=True):
 
     id: UUID
     url: str
-    event_types: list[str]
+    event_types: Annotated[list[str], Meta(description="the event types sent; empty for all")]
     description: str
     enabled: bool
     disabled_reason: DisabledReason | None
@@ -85,6 +95,8 @@ class WebhookEndpointCreated(WebhookEndpointOut, kw_only=True, frozen=True):
 
 
 class WebhookEndpointList(msgspec.Struct, kw_only=True, frozen=True):
+    """The merchant's endpoints, oldest first (at most 16)."""
+
     items: list[WebhookEndpointOut]
 
 
@@ -94,9 +106,11 @@ class WebhookDeliveryOut(msgspec.Struct, kw_only=True, frozen=True):
 
     id: UUID
     endpoint_id: UUID
-    event_id: int | None
+    event_id: Annotated[int, Meta(description="the event sent; null for a test ping")] | None
     event_type: str
-    message_id: str
+    message_id: Annotated[
+        str, Meta(description="the `webhook-id` header: `evt_<event id>`, or `ping_<id>`")
+    ]
     status: DeliveryStatus
     attempts: int
     last_status_code: int | None
@@ -120,10 +134,15 @@ class WebhookAttemptOut(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class WebhookDeliveryDetail(WebhookDeliveryOut, kw_only=True, frozen=True):
+    """A delivery with every attempt made, oldest first."""
+
     attempts_made: list[WebhookAttemptOut]
 
 
 class WebhookDeliveryPage(msgspec.Struct, kw_only=True, frozen=True):
+    """A page of an endpoint's deliveries, newest first; `next_cursor` is null on the last
+    page."""
+
     items: list[WebhookDeliveryOut]
     next_cursor: str | None
 

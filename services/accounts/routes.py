@@ -62,6 +62,16 @@ class AuthController(Controller):
         status_code=HTTP_201_CREATED,
         operation_id="register",
         summary="Register a merchant (with its organisation, or by invitation) or a KOL",
+        description=(
+            "Creates the account and answers who it is, as `GET /v1/me` would. A merchant "
+            "registers either a new organisation (`merchant_name`, whose owner it becomes) or with "
+            "an `invitation` sent to this email (joining that merchant with the invited role; "
+            "`merchant_name` is then ignored); a KOL gets an empty profile named `display_name`. "
+            "422 on `password` when it has fewer than 10 characters, only letters or only digits, "
+            "or contains the email's name; on `merchant_name` when a merchant gives neither it nor "
+            "an invitation; on `invitation` when the code is unknown, used, expired or for another "
+            "email. 409 when an account with this email exists."
+        ),
         responses=problem_responses(400, 409, 422, 429),
     )
     async def register(
@@ -75,6 +85,11 @@ class AuthController(Controller):
         status_code=200,
         operation_id="createToken",
         summary="Log in with email and password; returns an access and a refresh token",
+        description=(
+            "Checks the password and answers an access token (valid `expires_in` seconds) and a "
+            "refresh token. 401 when the email or password is wrong, or when the account or its "
+            "merchant is disabled."
+        ),
         responses=problem_responses(400, 401, 422, 429),
     )
     async def token(
@@ -88,6 +103,12 @@ class AuthController(Controller):
         status_code=200,
         operation_id="refreshToken",
         summary="Trade a refresh token (once) for a new pair",
+        description=(
+            "The refresh token is used up and a new pair is answered; the new access token keeps "
+            "the time of the login, for operations that need a recent one. 401 when the token is "
+            "unknown, expired or revoked, or the account or its merchant is disabled. A refresh "
+            "token presented a second time revokes every refresh token of its login."
+        ),
         responses=problem_responses(400, 401, 422),
     )
     async def refresh(self, data: JSONBody[RefreshIn], db: DB, settings: AppSettings) -> TokenPair:
@@ -99,6 +120,10 @@ class AuthController(Controller):
         status_code=204,
         operation_id="logout",
         summary="Revoke a refresh token and every token issued from the same login",
+        description=(
+            "Revokes the refresh token and every refresh token of the same login; access tokens "
+            "already issued work until they expire. An unknown token also answers 204."
+        ),
         responses=problem_responses(400, 422),
     )
     async def logout(self, data: JSONBody[RefreshIn], db: DB) -> None:
@@ -114,6 +139,11 @@ class MeController(Controller):
         "/",
         operation_id="getMe",
         summary="Who the caller is: account, merchant or KOL, role, scopes",
+        description=(
+            "For a signed-in account: its email and role, with its merchant and member role (a "
+            "merchant member) or its KOL profile id (a KOL). For an API key: its merchant and "
+            "scopes."
+        ),
         responses=problem_responses(401),
     )
     async def me(self, caller: CurrentCaller, db: DB) -> Me:
@@ -130,6 +160,7 @@ class MembersController(Controller):
         "/",
         operation_id="listMembers",
         summary="The merchant's members and their roles",
+        description=("Every member of the caller's merchant with its role, oldest first."),
         responses=problem_responses(401, 403),
     )
     async def list_members(self, caller: CurrentCaller, db: DB) -> MemberList:
@@ -139,7 +170,11 @@ class MembersController(Controller):
         "/invitations",
         operation_id="inviteMember",
         summary="Invite a member; the invitation code is shown once",
-        description="Inviting an owner needs a login within the last 10 minutes.",
+        description=(
+            "Inviting an owner needs a login within the last 10 minutes. The invitation is valid "
+            "for 7 days: the invited person registers as a merchant with this email and the code "
+            "(`invitation`)."
+        ),
         responses=problem_responses(400, 401, 403, 422),
     )
     async def invite(
@@ -154,8 +189,11 @@ class MembersController(Controller):
         guards=[recent_login],
         operation_id="changeMemberRole",
         summary="Make a member an owner or a plain member",
-        description="Needs a login within the last 10 minutes. Takes effect on the member's "
-        "next request.",
+        description=(
+            "Needs a login within the last 10 minutes. Takes effect on the member's next request. "
+            "409 when the change would leave the merchant without an owner; 404 when the user is "
+            "not a member of the caller's merchant."
+        ),
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def change_role(
@@ -176,8 +214,12 @@ class MembersController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         operation_id="removeMember",
         summary="Remove a member from the merchant; their refresh tokens are revoked",
-        description="Needs a login within the last 10 minutes. Takes effect on the member's "
-        "next request; the API keys they created are suspended until an owner confirms them.",
+        description=(
+            "Needs a login within the last 10 minutes. Takes effect on the member's next request; "
+            "the API keys they created are suspended until an owner confirms them. An owner may "
+            "remove itself. 409 when the merchant would be left without an owner; 404 when the "
+            "user is not a member of the caller's merchant."
+        ),
         responses=problem_responses(401, 403, 404, 409),
     )
     async def remove(
@@ -197,8 +239,11 @@ class ApiKeysController(Controller):
         "/",
         operation_id="createApiKey",
         summary="Create a partner API key with scopes; its secret is shown only in this answer",
-        description="A key with `conversions:write` or `webhooks:manage` needs a login within "
-        "the last 10 minutes.",
+        description=(
+            "A key with `conversions:write` or `webhooks:manage` needs a login within the last 10 "
+            "minutes. Send the secret as `X-API-Key`; only its digest is stored, so it cannot be "
+            "shown again. Without `expires_in_days` the key works until revoked."
+        ),
         responses=problem_responses(400, 401, 403, 422),
     )
     async def create(
@@ -212,6 +257,11 @@ class ApiKeysController(Controller):
         "/",
         operation_id="listApiKeys",
         summary="The merchant's API keys: prefix, scopes, status, expiry, last use, creator",
+        description=(
+            "The merchant's keys, newest first (at most 200), revoked and expired ones included, "
+            "each with its status and whether its creator left the merchant (`creator_removed`); "
+            "secrets are never shown."
+        ),
         responses=problem_responses(401, 403),
     )
     async def list_keys(self, caller: CurrentCaller, db: DB) -> ApiKeyList:
@@ -222,8 +272,12 @@ class ApiKeysController(Controller):
         status_code=200,
         operation_id="confirmApiKey",
         summary="Answer for a key whose creator left the merchant, so that it works again",
-        description="A key with `conversions:write` or `webhooks:manage` needs a login within "
-        "the last 10 minutes. A key that works already is answered as it is.",
+        description=(
+            "A key with `conversions:write` or `webhooks:manage` needs a login within the last 10 "
+            "minutes. The calling owner answers for the key from now on. A key that works already "
+            "is answered as it is. 409 when the key is revoked; 404 when it is not the caller's "
+            "merchant's."
+        ),
         responses=problem_responses(401, 403, 404, 409),
     )
     async def confirm(
@@ -239,6 +293,10 @@ class ApiKeysController(Controller):
         status_code=200,
         operation_id="revokeApiKey",
         summary="Revoke an API key; it stops working at once",
+        description=(
+            "Requests with the key are refused from the next one on; revoking is final. A revoked "
+            "key is answered as it is. 404 when the key is not the caller's merchant's."
+        ),
         responses=problem_responses(401, 403, 404),
     )
     async def revoke(self, caller: CurrentCaller, key_id: FromPath[UUID], db: DB) -> ApiKeyOut:
@@ -256,7 +314,12 @@ class AccountsAdminController(Controller):
         status_code=200,
         operation_id="disableAccount",
         summary="Disable an account: no login, refresh tokens revoked, access refused at once",
-        description="Operators only, with a login within the last 10 minutes.",
+        description=(
+            "Needs a login within the last 10 minutes. The account cannot log in, its refresh "
+            "tokens are revoked and its access tokens are refused from the next request; records "
+            "`account.disabled`. A disabled account is answered as it is. 409 when operators would "
+            "disable their own account; 404 when no account has this id."
+        ),
         responses=problem_responses(401, 403, 404, 409),
     )
     async def disable_account(
@@ -271,7 +334,11 @@ class AccountsAdminController(Controller):
         status_code=200,
         operation_id="enableAccount",
         summary="Enable a disabled account; it logs in anew",
-        description="Operators only, with a login within the last 10 minutes.",
+        description=(
+            "Needs a login within the last 10 minutes. The account may log in again; records "
+            "`account.enabled`. An enabled account is answered as it is. 404 when no account has "
+            "this id."
+        ),
         responses=problem_responses(401, 403, 404),
     )
     async def enable_account(
@@ -286,7 +353,12 @@ class AccountsAdminController(Controller):
         status_code=200,
         operation_id="disableMerchant",
         summary="Disable a merchant: its members and API keys are refused from now on",
-        description="Operators only, with a login within the last 10 minutes.",
+        description=(
+            "Needs a login within the last 10 minutes. The merchant's members cannot log in or act "
+            "and their refresh tokens are revoked; its API keys stop working; records "
+            "`merchant.disabled`. A disabled merchant is answered as it is. 404 when no merchant "
+            "has this id."
+        ),
         responses=problem_responses(401, 403, 404),
     )
     async def disable_merchant(
@@ -301,7 +373,11 @@ class AccountsAdminController(Controller):
         status_code=200,
         operation_id="enableMerchant",
         summary="Enable a disabled merchant; its members log in anew and its keys work",
-        description="Operators only, with a login within the last 10 minutes.",
+        description=(
+            "Needs a login within the last 10 minutes. Its members may log in again and its API "
+            "keys work again; records `merchant.enabled`. An enabled merchant is answered as it "
+            "is. 404 when no merchant has this id."
+        ),
         responses=problem_responses(401, 403, 404),
     )
     async def enable_merchant(

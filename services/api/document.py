@@ -12,6 +12,7 @@ says exactly what the service accepts.
   times and dates lie between 1970 and 2199 (times at most 14 hours from UTC): both are
   written as patterns.
 - Maps keyed by a vocabulary (platforms, tiers) name their keys.
+- Every request body, and the main answers, carry an example (`contracts.examples`).
 """
 
 import enum
@@ -36,6 +37,7 @@ from litestar.openapi.spec import (
 
 import contracts
 from contracts.common import Deliverable, Platform, Tier
+from contracts.examples import EXAMPLES
 from services.api import locations
 from services.api.problems import PROBLEM_TYPES
 from services.web import PUBLIC
@@ -201,6 +203,16 @@ def _contract_schemas(names: list[str]) -> dict[str, Any]:
     return components
 
 
+def _examples(schemas: dict[str, Any]) -> None:
+    """Each struct's example on its schema, where the document has that schema. It goes in
+    as raw JSON: the generator drops every null it meets in a dict, and an answer's nulls are
+    part of its example."""
+    for struct, example in EXAMPLES.items():
+        if struct.__name__ in schemas:
+            shown = msgspec.json.encode(msgspec.to_builtins(example))
+            schemas[struct.__name__]["examples"] = [msgspec.Raw(shown)]
+
+
 def finish(app: Litestar) -> None:
     """Complete the app's document in place (it is generated here, once, at start)."""
     document = app.openapi_schema
@@ -216,6 +228,7 @@ def finish(app: Litestar) -> None:
             _key_vocabularies(plain, requests[name])
             _text_rules(plain)
         schemas[name] = plain  # type: ignore[assignment]
+    _examples(schemas)
     for item in (document.paths or {}).values():
         for operation in (
             getattr(item, m, None) for m in ("get", "post", "put", "patch", "delete")

@@ -12,6 +12,8 @@ CURRENT_REVISION = "SELECT version_num FROM alembic_version"
 
 
 class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """`status` is `ok`; readiness adds the database's state and its schema revision."""
+
     status: str
     database: str | None = None
     schema_revision: str | None = None
@@ -26,6 +28,7 @@ class HealthController(Controller):
         "/live",
         operation_id="getLiveness",
         summary="The process is up",
+        description=('Answers `{"status": "ok"}` while the process runs; it reads nothing.'),
         responses=problem_responses(),
     )
     async def live(self) -> Health:
@@ -35,6 +38,10 @@ class HealthController(Controller):
         "/ready",
         operation_id="getReadiness",
         summary="The database answers and its schema is at the expected revision",
+        description=(
+            "Answers `ok` with the schema revision when the database answers within 2 seconds and "
+            "its schema is at the revision this version expects; otherwise 503 with Retry-After."
+        ),
         responses=problem_responses(503),
     )
     async def ready(self, state: State) -> Response[Health]:

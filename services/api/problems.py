@@ -75,6 +75,11 @@ def _wire_names(request: Request[Any, Any, Any]) -> dict[str, str]:
     return names
 
 
+def _source(source: Any) -> str:
+    """Where the field was sent, as a word: Litestar names it with its `ParamType` enum."""
+    return str(getattr(source, "value", source))
+
+
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     items = exc.extra if isinstance(exc.extra, list) else []
     names = _wire_names(request)
@@ -82,7 +87,7 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
         {
             "field": names.get(item.get("key") or "", item.get("key") or "body"),
             "message": item.get("message", ""),
-            **({"source": str(item["source"])} if item.get("source") else {}),
+            **({"source": _source(item["source"])} if item.get("source") else {}),
         }
         for item in items
         if isinstance(item, dict)

@@ -115,7 +115,7 @@ def _operation(kind: str, summary: str, data: Schema | Reference) -> PathItem:
 
 def _summary(kind: type) -> str:
     doc = (kind.__doc__ or "").strip()
-    first = doc.split("\n\n")[0].replace("\n", " ")
+    first = " ".join(doc.split("\n\n")[0].split())
     return first or f"The {events.type_of(kind)} event"
 
 

@@ -103,6 +103,13 @@ class CatalogController(Controller):
         dependencies={"search": Provide(search_query, sync_to_thread=False)},
         operation_id="searchKols",
         summary="Search KOLs by platform account filters, profile and audience; cursor pages",
+        description=(
+            "Account filters (platform, tier, followers, engagement, authenticity, price, "
+            "verified, audience) must hold on one same account, which places the KOL in the order. "
+            "422 when `followers_min` exceeds `followers_max` or `price_min` exceeds `price_max`, "
+            "an audience filter comes without its `_min` (or the reverse), a region is not a "
+            "two-letter code, or `cursor` is not one this search returned."
+        ),
         responses=problem_responses(400, 401, 403, 422, 429),
     )
     async def search(self, search: NamedDependency[KolSearch], db: DB) -> KolPage:
@@ -113,6 +120,7 @@ class CatalogController(Controller):
         guards=READERS,
         operation_id="getKol",
         summary="A KOL's profile and accounts, with tiers and authenticity reasons",
+        description=("404 when no KOL has this id."),
         responses=problem_responses(401, 403, 404),
     )
     async def get_kol(self, kol_id: FromPath[UUID], db: DB) -> KolOut:
@@ -123,6 +131,9 @@ class CatalogController(Controller):
         guards=READERS,
         operation_id="listKolAccountSnapshots",
         summary="An account's metric history, newest first",
+        description=(
+            "Every measurement recorded for the account. 404 when the account is not that KOL's."
+        ),
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def snapshots(
@@ -141,6 +152,11 @@ class CatalogController(Controller):
         status_code=HTTP_200_OK,
         operation_id="overrideAuthenticity",
         summary="Operator review: override an account's authenticity score with a note",
+        description=(
+            "`score` replaces the computed score (null restores it) and `verified`, when given, "
+            "marks the account; its reference price is computed again at the new score. The review "
+            "is kept with its note. 404 when the account is not that KOL's."
+        ),
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def override(
@@ -164,6 +180,7 @@ class MyKolController(Controller):
         "/",
         operation_id="getMyKolProfile",
         summary="The calling KOL's profile and accounts",
+        description=("The profile registration made, with every account the KOL listed."),
         responses=problem_responses(401, 403, 404),
     )
     async def me(self, caller: CurrentCaller, db: DB) -> KolOut:
@@ -173,6 +190,10 @@ class MyKolController(Controller):
         "/",
         operation_id="updateMyKolProfile",
         summary="Replace the calling KOL's profile",
+        description=(
+            "422 when `languages`, `categories` or `contact_preferences.channels` repeat a value, "
+            "or `display_name` is blank."
+        ),
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def update(self, caller: CurrentCaller, data: JSONBody[ProfileIn], db: DB) -> KolOut:
@@ -183,6 +204,13 @@ class MyKolController(Controller):
         status_code=HTTP_201_CREATED,
         operation_id="addMyKolAccount",
         summary="List a platform account with its first metrics snapshot",
+        description=(
+            "Its tier, authenticity score (with reasons) and reference price are computed from the "
+            "metrics. 422 when `profile_url` is not on one of the platform's hosts, or an audience "
+            "dimension's shares do not add up to 1 (±0.001). 409 when the handle is already listed "
+            "on that platform. Takes an `Idempotency-Key`: a repeat with the same key and body "
+            "answers as the first request did, and the same key with another body answers 409."
+        ),
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def add_account(
@@ -198,6 +226,13 @@ class MyKolController(Controller):
         "/accounts/{account_id:uuid}",
         operation_id="updateMyKolAccount",
         summary="Edit an own account's handle or link and/or record a new metrics snapshot",
+        description=(
+            "A new snapshot becomes the latest metrics; the authenticity score is computed again "
+            "from the recent history. 422 when none of `handle`, `profile_url` and `metrics` is "
+            "given, `profile_url` is not on one of the platform's hosts, or an audience "
+            "dimension's shares do not add up to 1. 409 when the handle is already listed on the "
+            "platform; 404 when the account is not the KOL's."
+        ),
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def update_account(

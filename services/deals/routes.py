@@ -20,6 +20,10 @@ class DealsController(Controller):
         "/",
         operation_id="listDeals",
         summary="The caller's deals, newest first",
+        description=(
+            "The deals the caller is a side of (for an API key, its merchant's), newest first; "
+            "`status` and `brief_id` narrow the list."
+        ),
         responses=problem_responses(400, 401, 403, 422),
     )
     async def list_deals(
@@ -39,6 +43,11 @@ class DealsController(Controller):
         "/{deal_id:uuid}",
         operation_id="getDeal",
         summary="One deal: frozen terms, their SHA-256, both acceptance times and status",
+        description=(
+            "`terms_sha256` can be recomputed from `terms` to check what was agreed. 404 when the "
+            "deal does not exist or the caller is not a side of it (for an API key: not its "
+            "merchant's)."
+        ),
         responses=problem_responses(401, 403, 404),
     )
     async def get_deal(

@@ -23,6 +23,19 @@ class SubmissionsController(Controller):
         status_code=HTTP_201_CREATED,
         operation_id="submitContent",
         summary="Submit one piece of a deliverable (its post URL); the merchant reviews it",
+        description=(
+            "One piece of `deliverable` (an index into the deal's `terms.deliverables`) of a "
+            "`funded` or `content_submitted` deal; the first moves the deal to "
+            "`content_submitted`. The merchant reviews it until `review_due_at` (the brief's "
+            "review days from now), after which it is approved automatically. 422 when "
+            "`deliverable` is not an index of the terms, `url` is not on one of the deliverable's "
+            "platform's hosts, or `posted_at` is in the future. 409 when the deal takes no "
+            "submissions, the deliverable already has its `count` pieces submitted or approved, or "
+            "the URL was already submitted for the deal; 404 when the deal is not the KOL's. Takes "
+            "an `Idempotency-Key`: a repeat with the same key and body answers as the first "
+            "request did, and the same key with another body answers 409. Records "
+            "`submission.created` (and `deal.status_changed` on the first)."
+        ),
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def submit(
@@ -40,6 +53,9 @@ class SubmissionsController(Controller):
         guards=[allow("merchant", "kol", scope="deals:read")],
         operation_id="listSubmissions",
         summary="The deal's submissions with their review state, newest first",
+        description=(
+            "404 when the caller is not a side of the deal (for an API key: not its merchant's)."
+        ),
         security=[{"BearerToken": []}, {"ApiKey": []}],
         responses=problem_responses(400, 401, 403, 404, 422),
     )
@@ -59,6 +75,16 @@ class SubmissionsController(Controller):
         status_code=HTTP_200_OK,
         operation_id="reviewSubmission",
         summary="Approve a submission or request changes, within the review window",
+        description=(
+            "`approve`, or `request_changes` with a `reason` (422 on `reason` without one); the "
+            "KOL then submits a new piece. Approving the deal's last piece approves the deal: "
+            "escrow is released and the payout scheduled the brief's payout hold days later. 409 "
+            "when the submission is not waiting for review, the deal is not `content_submitted` or "
+            "`disputed`, or changes are asked after the review window ended; 404 when the deal is "
+            "not the merchant's or the submission not the deal's. Records `submission.approved` or "
+            "`submission.changes_requested`; the last approval also records `deal.approved` and "
+            "`payout.scheduled`."
+        ),
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def review(

@@ -66,6 +66,10 @@ class NotificationsController(Controller):
         status_code=HTTP_200_OK,
         operation_id="readNotification",
         summary="Mark one of the caller's notifications read",
+        description=(
+            "Records `notification.read` when the notification was unread; reading a read one "
+            "changes nothing. 404 when the notification is not the caller's."
+        ),
         responses=problem_responses(401, 403, 404),
     )
     async def read(
@@ -78,6 +82,10 @@ class NotificationsController(Controller):
         status_code=HTTP_200_OK,
         operation_id="readAllNotifications",
         summary="Mark every notification of the caller read",
+        description=(
+            "Answers how many were marked read and how many are left unread. Records "
+            "`notification.read` when some were marked."
+        ),
         responses=problem_responses(401, 403),
     )
     async def read_all(self, caller: CurrentCaller, db: DB) -> ReadAllOut:
@@ -94,6 +102,10 @@ class PreferencesController(Controller):
         "/",
         operation_id="getNotificationPreferences",
         summary="The caller's email preferences per kind, daily digest and language",
+        description=(
+            "Every kind with whether it is mailed and whether it waits for the daily digest; "
+            "`language` null means derived (a KOL's profile languages, else English)."
+        ),
         responses=problem_responses(401, 403),
     )
     async def get_preferences(self, caller: CurrentCaller, db: DB) -> PreferencesOut:
@@ -103,6 +115,11 @@ class PreferencesController(Controller):
         "/",
         operation_id="putNotificationPreferences",
         summary="Replace the caller's email preferences (the inbox always receives every kind)",
+        description=(
+            "Replaces the whole set: the kinds whose email is off, the daily digest (07:00 UTC, "
+            "gathering the digestible kinds) and the language. Applies to notifications from now "
+            "on; the inbox always receives every kind."
+        ),
         responses=problem_responses(400, 401, 403, 422),
     )
     async def put_preferences(
@@ -120,8 +137,11 @@ class UnsubscribeController(Controller):
         opt={PUBLIC: True},
         operation_id="unsubscribe",
         summary="Stop the emails of one kind, from the signed link in a mail (no login)",
-        description="Changes only the preference the link names; a link that was altered "
-        "or not issued by this service answers 403.",
+        description=(
+            "Changes only the preference the link names; using it again changes nothing more. A "
+            "link that was altered or not issued by this service answers 403; 404 when its "
+            "account no longer exists."
+        ),
         responses=problem_responses(400, 403, 404, 422),
     )
     async def unsubscribe(self, token: Token, db: DB, settings: AppSettings) -> UnsubscribedOut:
@@ -133,6 +153,10 @@ class UnsubscribeController(Controller):
         status_code=HTTP_200_OK,
         operation_id="unsubscribeOneClick",
         summary="The same, as mail programs' one-click unsubscribe (RFC 8058) sends it",
+        description=(
+            "Changes only the preference the link names, as `GET` does. A link that was altered or "
+            "not issued by this service answers 403; 404 when its account no longer exists."
+        ),
         responses=problem_responses(400, 403, 404, 422),
     )
     async def unsubscribe_one_click(

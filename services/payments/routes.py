@@ -51,6 +51,15 @@ class DealMoneyController(Controller):
         status_code=HTTP_200_OK,
         operation_id="fundDeal",
         summary="The deal's Stripe PaymentIntent (creator fee + platform fee), made once",
+        description=(
+            "Makes the PaymentIntent for what the merchant pays (creator fee + platform fee) the "
+            "first time and answers the same one every time after; the browser confirms it with "
+            "`client_secret`. The deal becomes `funded`, recording `deal.funded`, when Stripe "
+            "reports the payment succeeded. 409 when the deal was cancelled or refunded, is past "
+            "`awaiting_funding` without a PaymentIntent, or Stripe refused to make one; 404 when "
+            "the deal is not the merchant's. While Stripe's answer is being confirmed it answers "
+            "503 naming the operation; sending it again is safe."
+        ),
         responses=problem_responses(401, 403, 404, 409, 503),
     )
     async def fund(
@@ -64,6 +73,15 @@ class DealMoneyController(Controller):
         status_code=HTTP_200_OK,
         operation_id="cancelDeal",
         summary="Cancel before delivery; a funded deal's escrow is refunded in full",
+        description=(
+            "Before funding the deal is cancelled, with its PaymentIntent if one was made (records "
+            "`deal.cancelled`). Funded and before any content was submitted, it becomes `refunded` "
+            "and everything in escrow goes back to the merchant's card (records "
+            "`deal.status_changed`, then `deal.refunded` once Stripe confirms). 409 when the deal "
+            "is past `funded` or a movement of its money is still being confirmed; 404 when it is "
+            "not the merchant's. After a 503 the refund is still under way; sending the request "
+            "again completes it."
+        ),
         responses=problem_responses(401, 403, 404, 409, 503),
     )
     async def cancel(
@@ -81,6 +99,11 @@ class DealMoneyController(Controller):
         guards=[allow("merchant", "kol", scope="deals:read")],
         operation_id="getDealStatement",
         summary="Every ledger entry of the deal's money, with its totals",
+        description=(
+            "What was funded, is held in escrow and was refunded, the payout, every refund, every "
+            "journal entry of the deal, and every call to Stripe about its money with its outcome. "
+            "404 when the caller is not a side of the deal (for an API key: not its merchant's)."
+        ),
         security=[{"BearerToken": []}, {"ApiKey": []}],
         responses=problem_responses(401, 403, 404),
     )
@@ -102,6 +125,12 @@ class KolPayoutsController(Controller):
         status_code=HTTP_200_OK,
         operation_id="openPayoutAccount",
         summary="The KOL's Stripe Express account and, until it is ready, an onboarding link",
+        description=(
+            "Needs a login within the last 10 minutes. The Express account is made in `country` "
+            "the first time; later calls reuse it. While Stripe does not let it receive payouts "
+            "the answer carries a fresh onboarding link (`onboarding_url`). 422 on `country` when "
+            "Stripe refuses to make the account."
+        ),
         responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def open_account(
@@ -117,6 +146,10 @@ class KolPayoutsController(Controller):
         "/payout-account",
         operation_id="getPayoutAccount",
         summary="Whether the KOL's payout account can receive payouts, as Stripe says now",
+        description=(
+            "Read from Stripe now. 404 when the KOL has no payout account yet (`POST "
+            "/v1/kols/me/payout-account` makes one)."
+        ),
         responses=problem_responses(401, 403, 404),
     )
     async def account(
@@ -128,6 +161,11 @@ class KolPayoutsController(Controller):
         "/earnings",
         operation_id="getEarnings",
         summary="Every payout of the KOL with its promised date, and what is still owed",
+        description=(
+            "Every payout of the KOL, oldest due first; what is owed per currency; the minimum "
+            "payout (smaller due amounts wait until they add up to it); and every ledger line "
+            "behind them."
+        ),
         responses=problem_responses(401, 403),
     )
     async def earnings(self, caller: CurrentCaller, db: DB, settings: AppSettings) -> EarningsOut:
@@ -150,6 +188,7 @@ class OperatorPayoutsController(Controller):
         "/overdue",
         operation_id="listOverduePayouts",
         summary="Payouts past their promised date and not yet paid, oldest first",
+        description=("Scheduled or paused payouts whose due date has passed, at most `limit`."),
         responses=problem_responses(401, 403, 422),
     )
     async def overdue(
@@ -169,6 +208,11 @@ class BillingController(Controller):
         status_code=HTTP_200_OK,
         operation_id="savePaymentMethod",
         summary="Save the merchant's card for off-session commission settlements",
+        description=(
+            "Makes the merchant's Stripe customer the first time and saves the card "
+            "(`payment_method`, from Stripe.js) as its default; accrued commissions are charged to "
+            "it. 422 on `payment_method` when Stripe declines the card."
+        ),
         responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def save(
@@ -185,6 +229,10 @@ class BillingController(Controller):
         "/settlements",
         operation_id="listSettlements",
         summary="The merchant's commission settlements, with failures and attempts",
+        description=(
+            "The merchant's commission settlements, newest first (at most 200), with their "
+            "attempts and last error."
+        ),
         responses=problem_responses(401, 403),
     )
     async def settlements(self, caller: CurrentCaller, db: DB) -> SettlementPage:
@@ -203,9 +251,15 @@ class StripeWebhookController(Controller):
         status_code=HTTP_200_OK,
         operation_id="receiveStripeEvent",
         summary="Stripe's signed events, verified first, each processed exactly once",
-        description="Only Stripe calls this: an event whose `Stripe-Signature` does not verify "
-        "with the endpoint's signing secret answers 401 `bad-signature`, and one too old or "
-        "timed in the future is refused the same way.",
+        description=(
+            "Where Stripe sends its events. The `Stripe-Signature` header must verify the payload "
+            "with the endpoint's signing secret and a recent timestamp, neither too old nor in the "
+            "future (401 `bad-signature` otherwise). Each event is processed once; a repeat "
+            "answers `duplicate: true`. A succeeded payment funds its deal (recording "
+            "`deal.funded`), or is refunded in full when the deal was cancelled meanwhile; a "
+            "failed one marks the funding failed; an account update refreshes the KOL's payout "
+            "readiness."
+        ),
         responses=problem_responses(400, 401),
     )
     async def receive(self, request: Request, pool: Pool, gateway: Gateway) -> WebhookAck:

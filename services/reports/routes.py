@@ -23,7 +23,10 @@ class ReportsController(Controller):
         operation_id="getBriefReport",
         summary="The campaign report: spend, clicks, conversions, GMV, ROI per deal and in "
         "total, against the plan, and the funnel",
-        description="`?format=csv` answers `text/csv`: one line per deal, then the total.",
+        description=(
+            "`?format=csv` answers `text/csv`: one line per deal, then the total. 404 when the "
+            "brief is not the caller's merchant's."
+        ),
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def report(

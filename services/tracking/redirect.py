@@ -84,10 +84,10 @@ def _agent_and_referrer(scope: Scope) -> tuple[str, str | None]:
     operation_id="followTrackingLink",
     summary="Follow a deal's tracking link: redirects to the product page with a click id",
     description=(
-        "Answers 302 with `Location` = the brief's product URL plus a `kmk_click` query "
-        "parameter (a UUID, the click id the shop reports back with the order). The click is "
-        "recorded unless the user agent is a crawler, link preview or HTTP library. No "
-        "authentication; rate limited per client address."
+        "Answers 302 with `Location` = the brief's product URL plus a `kmk_click` query parameter "
+        "(a UUID, the click id the shop reports back with the order). The click is recorded unless "
+        "the user agent is a crawler, link preview or HTTP library (its redirect then carries no "
+        "click id). 404 when no tracking link has this code."
     ),
     status_code=302,
     response_description="Redirect to the product page",

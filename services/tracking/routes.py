@@ -44,7 +44,11 @@ class ConversionsController(Controller):
         summary="Report one order; 201 when new, 200 with the stored result when repeated",
         description=(
             "An order counts once per merchant and order id. The answer's `status` and `reasons` "
-            "say whether it counted (see the Conversion schema)."
+            "say whether it counted (see ConversionOut). The same report sent again answers 200 "
+            "with the stored result; a different report of an order that already counts is stored "
+            "as `rejected` with the reason `duplicate`. 409 when another request reported the same "
+            "order at the same moment (send it again). Records `conversion.recorded` for each "
+            "report stored."
         ),
         responses={
             HTTP_200_OK: ResponseSpec(
@@ -69,6 +73,13 @@ class ConversionsController(Controller):
         status_code=HTTP_200_OK,
         operation_id="recordConversions",
         summary="Report up to 1,000 orders; each item gets its own result, in the order sent",
+        description=(
+            "Items are judged one after another in the order sent, as `POST /v1/conversions` "
+            "judges one (a repeat answers with its stored result and `duplicate: true`), and the "
+            "batch is stored in one transaction. 409 when another request reported some of the "
+            "same orders at the same moment (send the batch again). Records `conversion.recorded` "
+            "for each report stored."
+        ),
         responses=problem_responses(400, 401, 403, 409, 422),
     )
     async def record_batch(
@@ -82,6 +93,12 @@ class ConversionsController(Controller):
         status_code=HTTP_200_OK,
         operation_id="reverseConversion",
         summary="A return: the order stops counting while its commission is still pending",
+        description=(
+            "A `pending` or `held` order stops counting and its commission is not owed; a reversed "
+            "one is answered as it is. 409 when it was rejected (it never counted), or its holding "
+            "period ended (`approved` or `paid`: a later return is settled in a dispute); 404 when "
+            "it is not the merchant's. Records `conversion.reversed`."
+        ),
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def reverse(
@@ -98,6 +115,11 @@ class ConversionsController(Controller):
         guards=[allow("merchant", "kol", scope="reports:read")],
         operation_id="listConversions",
         summary="The caller's conversions (the merchant's, or those of the KOL's deals)",
+        description=(
+            "Newest first: the merchant's orders, or those of the KOL's deals; `deal_id`, `status` "
+            "and `order_id` narrow the list (an order's reports come on one page). 404 when "
+            "`deal_id` names a deal the caller is not a side of."
+        ),
         responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def list_conversions(
@@ -117,6 +139,7 @@ class ConversionsController(Controller):
         guards=[allow("merchant", "kol", scope="reports:read")],
         operation_id="getConversion",
         summary="One conversion with its status, reasons and commission",
+        description=("404 when the order is not the caller's merchant's or of the KOL's deals."),
         responses=problem_responses(401, 403, 404),
     )
     async def get_conversion(
@@ -129,6 +152,7 @@ class ConversionsController(Controller):
         guards=[allow("operator")],
         operation_id="listHeldConversions",
         summary="Operators' review queue: conversions held for fraud signals, oldest first",
+        description=("Orders held for fraud signals (`buyer_is_kol`, `click_burst`, `no_click`)."),
         responses=problem_responses(400, 401, 403, 422),
     )
     async def held(self, db: DB, limit: Limit = 50, cursor: Cursor = None) -> ConversionPage:
@@ -140,6 +164,11 @@ class ConversionsController(Controller):
         status_code=HTTP_200_OK,
         operation_id="reviewConversion",
         summary="Operator's decision on a held conversion: approve it or reject it",
+        description=(
+            "`approve`: the order counts, pending until its holding period ends; `reject`: it "
+            "stops counting and frees the deal's commission cap. 409 unless the conversion is "
+            "`held`; 404 when no conversion has this id. Records `conversion.reviewed`."
+        ),
         responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def review(
