@@ -268,3 +268,37 @@ async def test_selection_from_the_catalog_uses_matching_accounts(
     done = (await client.get(queued.headers["location"], headers=owner.headers)).json()
     assert (done["status"], done["stop_reason"]) == ("solved", "optimal")
     assert len(done["selection"]["selected"]) == 3
+
+
+# Two segments, but numbers no plan can meet and whose diagnosis takes the whole time limit:
+# the request may not wait for it.
+HARD_TO_DIAGNOSE = {
+    "budget": 2107,
+    "min_conversions": 1e-136,
+    "min_reach": 35256960227.2,
+    "segments": [
+        {"platform": "taobao_live", "tier": "mega", "fee": 22194394, "available": 2890,
+         "reach": 5e-324, "audience": 4e-147, "cvr": 0.28, "commission_per_conversion": 382982},
+        {"platform": "wechat", "tier": "mega", "fee": 78538, "available": 140,
+         "reach": 19896716689.9, "audience": 93326135069.4, "cvr": 0.83},
+    ],
+    "tier_shares": {"micro": {"min_share": 0.21, "max_share": 0.53},
+                    "macro": {"min_share": 0.42, "max_share": 0.56}, "nano": {"min_share": 0.98}},
+    "max_creators_per_tier": {"mega": 524288},
+    "max_creators_per_platform": {"wechat": 549, "bilibili": 6075},
+    "objective": "max_reach",
+    "time_limit_seconds": 30,
+}  # fmt: skip
+
+
+async def test_a_small_plan_the_engine_has_not_finished_within_the_wait_is_queued(
+    client: Client,
+) -> None:
+    owner = await merchant(client)
+    answer = await client.post(
+        "/v1/plans/allocations", json=HARD_TO_DIAGNOSE, headers=owner.headers
+    )
+    assert answer.status_code == 202, answer.text
+    plan = answer.json()
+    assert plan["status"] == "queued"
+    assert answer.headers["location"] == f"/v1/plans/{plan['id']}"
