@@ -225,3 +225,21 @@ async def test_a_name_that_resolves_nowhere_yet_is_taken_and_never_reached(
     assert created.status_code == 201, created.text
     with pytest.raises(addresses.Unresolved):
         await addresses.resolve(rules.parse_url(url, allow_local=False), allow_local=False)
+
+
+@pytest.mark.parametrize("private", ["10.20.30.40", "169.254.169.254", "127.0.0.1", "fd00::1"])
+async def test_a_host_name_resolving_to_an_internal_address_is_refused(
+    client: Client, strict_owner, monkeypatch: pytest.MonkeyPatch, private: str
+) -> None:
+    async def lookup(host: str, port: int) -> list[addresses.Address]:
+        wanted = host == "hooks.partner-internal.com"
+        return [ipaddress.ip_address(private if wanted else "93.184.215.14")]
+
+    monkeypatch.setattr(addresses, "_lookup", lookup)
+    refused = await client.post(
+        "/v1/webhook-endpoints",
+        json={"url": "https://hooks.partner-internal.com/kolmarket"},
+        headers=strict_owner.headers,
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["url"]
