@@ -25,7 +25,7 @@ ProductUrl = Annotated[
     Meta(
         min_length=12,
         max_length=500,
-        pattern=r"^https://[^\s/?#]+\.[^\s/?#]+(/\S*)?$",
+        pattern=r"^https://[^\s/?#\[\]@\\]+\.[^\s/?#\[\]@\\]+(/\S*)?$",
         description="https link to the product page",
     ),
 ]

@@ -266,7 +266,11 @@ def audience_errors(audience: Audience | None, field: str) -> list[tuple[str, st
 
 
 def check_profile_url(platform: Platform, url: str, field: str = "profile_url") -> None:
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host, _ = (parts.hostname or "").lower(), parts.port
+    except ValueError:  # brackets that open no IPv6 address, a port that is not one
+        raise Invalid(field, f"{field} is not a valid link") from None
     allowed = PLATFORM_HOSTS[platform]
     if not any(host == h or host.endswith("." + h) for h in allowed):
         raise Invalid(field, f"a {platform} profile link must be on {' or '.join(allowed)}")

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Client, merchant
+from tests.catalog.test_accounts import new_account
+from tests.helpers import Client, kol, merchant
 from tests.negotiation.support import brief_body
 from tests.tracking.test_conversions import make_deal, order
 
@@ -132,3 +133,27 @@ async def test_a_value_of_the_wrong_json_type_is_refused(
     )  # fmt: skip
     assert answer.status_code in (400, 422), answer.text
     assert field in answer.text
+
+
+@pytest.mark.parametrize(
+    "url", ["https://[www.xiaohongshu.com/user", "https://www.xiaohongshu.com:99999/user"]
+)
+async def test_a_profile_link_urllib_cannot_split_is_refused(client: Client, url: str) -> None:
+    creator = await kol(client)
+    added = await client.post(
+        "/v1/kols/me/accounts", json=new_account(profile_url=url), headers=creator.headers
+    )
+    assert added.status_code == 422, added.text
+    assert [e["field"] for e in added.json()["errors"]] == ["profile_url"]
+
+
+@pytest.mark.parametrize("url", ["https://[shop.example.com/serum", "https://a@shop.example.com/"])
+async def test_a_product_link_with_brackets_or_credentials_is_refused(
+    client: Client, url: str
+) -> None:
+    owner = await merchant(client)
+    body = brief_body()
+    body["product"]["url"] = url
+    created = await client.post("/v1/briefs", json=body, headers=owner.headers)
+    assert created.status_code == 422, created.text
+    assert [e["field"] for e in created.json()["errors"]] == ["product.url"]
