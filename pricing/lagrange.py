@@ -81,11 +81,15 @@ def lagrangian_relaxation(
             break
         bound, _, rc_aux, x = current
         g = dual.subgradient(y, x, rc_aux)
-        norm = float(g @ g)
-        if norm == 0.0:
+        # The step is g / |g|², computed on g scaled to a largest entry of 1, so rows whose
+        # scale is tiny do not overflow the square.
+        largest = float(np.max(np.abs(g))) if len(g) else 0.0
+        if largest == 0.0 or not math.isfinite(largest):
             break
+        h = g / largest
         target = incumbent if math.isfinite(incumbent) else bound - 0.05 * abs(bound)
-        y = project_duals(model.rows, y - factor * (bound - target) / norm * g)
+        step = factor * (bound - target) / (largest * float(h @ h))
+        y = project_duals(model.rows, y - step * h)
         current = dual.evaluate(y)
         budget.work.add(round_work(model, 0) * (len(model.rows) + 1))
         if current[0] < best[0]:
