@@ -8,7 +8,8 @@ It builds a database of its own (on `DATABASE_URL`'s server, else an embedded on
 demo marketplace so operations find objects to act on, starts the local Stripe peer and the
 API with raised rate limits (configuration only), then runs Schemathesis once per identity:
 the demo merchant's owner, a demo KOL, the operator, and a partner API key with every scope.
-It prints each run's case count and exits 1 if any run found a failure.
+It prints each run's case count and exits 1 if any run found a failure or left its caller's
+credential refused.
 """
 
 import argparse
@@ -113,7 +114,13 @@ def _run(name: str, header: str, base_url: str, seconds: int) -> bool:
         "--suppress-health-check", "filter_too_much,too_slow",
     ]  # fmt: skip
     print(f"== contract fuzzing as {name}", flush=True)
-    return subprocess.run(command, cwd=ROOT, check=False).returncode != 0
+    failed = subprocess.run(command, cwd=ROOT, check=False).returncode != 0
+    # The run proves little if it locked itself out halfway (a key revoked, a member removed):
+    # the credential must still work at the end.
+    field, value = header.split(": ", 1)
+    me = httpx.get(f"{base_url}/v1/me", headers={field: value})
+    print(f"== credential of {name} after the run: {me.status_code}", flush=True)
+    return failed or me.status_code != 200
 
 
 if __name__ == "__main__":
