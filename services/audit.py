@@ -13,6 +13,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.database import delete_in_batches
+
 INSERT_ENTRY = """
     INSERT INTO audit_log (action, user_id, merchant_id, subject, address_hash, detail)
     VALUES ($1, $2, $3, $4, $5, $6)
@@ -24,7 +26,6 @@ PURGE_BATCH = """
         ORDER BY created_at LIMIT $2
     ))
 """
-BATCH = 5_000
 RAW_ADDRESS_KEYS = frozenset({"ip", "address", "client", "forwarded_for"})
 
 
@@ -47,10 +48,4 @@ async def record(
 
 async def purge(conn: asyncpg.Connection, retention_days: int) -> int:
     """Delete the entries older than `retention_days`; returns how many."""
-    purged = 0
-    while True:
-        status = await conn.execute(PURGE_BATCH, retention_days, BATCH)
-        count = int(status.split()[-1])
-        purged += count
-        if count < BATCH:
-            return purged
+    return await delete_in_batches(conn, PURGE_BATCH, retention_days)

@@ -14,6 +14,9 @@ log = structlog.get_logger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+PURGE_BATCH = 5_000  # rows a purge deletes in one statement
+
+
 def embedded_url(data_dir: Path) -> str:
     """Start (or reuse) the private PostgreSQL kept in `data_dir/pgdata` and return its URL.
 
@@ -51,6 +54,19 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     The pool still rolls back any open transaction first; the code sets no session state
     (advisory locks are transaction-scoped), so the extra round trip buys nothing.
     """
+
+
+async def delete_in_batches(conn: asyncpg.Connection, statement: str, *args: object) -> int:
+    """Run a DELETE whose last parameter is a batch size until it deletes less than a batch;
+    returns the rows deleted. Each batch commits on its own (outside a transaction), so purging
+    a long history never holds many row locks or a long transaction."""
+    deleted = 0
+    while True:
+        status = await conn.execute(statement, *args, PURGE_BATCH)
+        count = int(status.split()[-1])
+        deleted += count
+        if count < PURGE_BATCH:
+            return deleted
 
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:

@@ -60,6 +60,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     mail_from: str = "kolmarket <notifications@kolmarket.test>"
     smtp_timeout_seconds: float = 10.0  # one mail, from connecting to the server's answer
     app_base_url: str = "http://127.0.0.1:8000"  # the frontend: links in mails start here
+    notification_retention_days: int = 365  # older notifications are deleted, read or not
 
     def __post_init__(self) -> None:
         check_proxies(self.trusted_proxies)
@@ -118,6 +119,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             "mail_from": get("MAIL_FROM"),
             "smtp_timeout_seconds": get("SMTP_TIMEOUT_SECONDS"),
             "app_base_url": get("APP_BASE_URL"),
+            "notification_retention_days": get("NOTIFICATION_RETENTION_DAYS"),
         }
         values = {k: v for k, v in raw.items() if v is not None}
         settings = msgspec.convert(values, cls, strict=False, dec_hook=_decode)

@@ -188,6 +188,35 @@ MARK_DIGESTED = """
     WHERE id = any($1::uuid[])
 """
 
+# Retention: notifications older than the retention with their mails, save one still waiting
+# for its digest or whose mail is still being sent; digest mails and reminder records as old.
+# Each a batch ($2 rows) for services.database.delete_in_batches.
+PURGE_NOTIFICATIONS = """
+    DELETE FROM notifications WHERE id = any(ARRAY(
+        SELECT n.id FROM notifications n
+        WHERE n.created_at < now() - make_interval(days => $1) AND n.mail <> 'digest'
+          AND NOT EXISTS (
+              SELECT FROM notification_emails m
+              WHERE m.notification_id = n.id AND m.status IN ('pending', 'sending'))
+        LIMIT $2
+    ))
+"""
+PURGE_DIGEST_MAILS = """
+    DELETE FROM notification_emails WHERE id = any(ARRAY(
+        SELECT id FROM notification_emails
+        WHERE digest_key IS NOT NULL AND status NOT IN ('pending', 'sending')
+          AND created_at < now() - make_interval(days => $1)
+        LIMIT $2
+    ))
+"""
+PURGE_REMINDERS = """
+    DELETE FROM notification_reminders WHERE (kind, subject_id) = any(ARRAY(
+        SELECT (kind, subject_id) FROM notification_reminders
+        WHERE due_at < now() - make_interval(days => $1)
+        LIMIT $2
+    ))
+"""
+
 # The inbox: newest first; the unread ones alone when asked.
 NOTIFICATION_FIELDS = """
     id, kind, title, body, language, object_type, object_id, link, created_at, read_at

@@ -1,5 +1,6 @@
 """Use cases of notifications: a user's inbox (a page, read one, read all) and their email
-preferences, changed signed in or through a mail's unsubscribe link.
+preferences, changed signed in or through a mail's unsubscribe link; and the retention that
+keeps the inbox from growing forever.
 
 Every statement names the caller's own user in its WHERE: another user's notification answers
 404. Reading writes a `notification.read` event filed under the reader's side, so the reader's
@@ -26,6 +27,7 @@ from contracts.notifications import (
 )
 from services import events, pagination
 from services.actors import Caller
+from services.database import delete_in_batches
 from services.errors import NotFound
 from services.notifications import queries, rules, tokens
 from services.settings import Settings
@@ -143,3 +145,14 @@ async def unsubscribe(conn: asyncpg.Connection, settings: Settings, token: str) 
         raise NotFound("user")
     log.info("notification_email_unsubscribed", user_id=str(user_id), kind=kind.value)
     return UnsubscribedOut(kind=kind, email=False)
+
+
+async def purge(conn: asyncpg.Connection, retention_days: int) -> int:
+    """Delete the notifications older than `retention_days` (read or not) with their mails,
+    digest mails and reminder records as old; returns the notifications deleted. A
+    notification still waiting for its digest, or whose mail is still being sent, stays until
+    that is done."""
+    deleted = await delete_in_batches(conn, queries.PURGE_NOTIFICATIONS, retention_days)
+    await delete_in_batches(conn, queries.PURGE_DIGEST_MAILS, retention_days)
+    await delete_in_batches(conn, queries.PURGE_REMINDERS, retention_days)
+    return deleted
