@@ -8,12 +8,14 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from contracts.common import spelled
+
 Email = Annotated[
     str,
     Meta(
         min_length=3,
         max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        pattern=spelled(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
         description="an email address; compared case-insensitively",
     ),
 ]

@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from contracts.common import UNIQUE, Currency, Deliverable, Platform, Tier
+from contracts.common import UNIQUE, Currency, Deliverable, Platform, Tier, spelled
 from contracts.kols import Category
 from contracts.planning import Budget
 from contracts.pricing import MinorUnits
@@ -25,7 +25,7 @@ ProductUrl = Annotated[
     Meta(
         min_length=12,
         max_length=500,
-        pattern=r"^https://[^\s/?#\[\]@\\]+\.[^\s/?#\[\]@\\]+(/\S*)?$",
+        pattern=spelled(r"^https://[^\s/?#\[\]@\\]+\.[^\s/?#\[\]@\\]+(/\S*)?$"),
         description="https link to the product page",
     ),
 ]

@@ -8,6 +8,16 @@ from __future__ import annotations
 import enum
 from typing import Any, Final
 
+# Whitespace and control characters, spelled out. `\s` means one set in Python's `re`, which
+# checks requests, and another in the ECMA-262 patterns of JSON Schema, which clients check
+# (Python's includes U+001C-U+001F and U+0085, ECMA's U+FEFF): patterns name these instead.
+SPACE: Final = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def spelled(pattern: str) -> str:
+    r"""`pattern` with `\s` (written inside a character class) and `\S` as SPACE spells them."""
+    return pattern.replace(r"\S", f"[^{SPACE}]").replace(r"\s", SPACE)
+
 
 class Platform(enum.StrEnum):
     """Social platforms a KOL account can live on."""

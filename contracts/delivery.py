@@ -14,7 +14,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from contracts.common import Platform
+from contracts.common import Platform, spelled
 
 Count = Annotated[int, Meta(ge=0, le=10**12)]
 
@@ -50,7 +50,7 @@ class SubmissionIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
     url: Annotated[
         str,
         Meta(
-            pattern=r"^https://\S+$",
+            pattern=spelled(r"^https://\S+$"),
             max_length=500,
             description="the post, on the deliverable's platform",
         ),

@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from contracts.common import UNIQUE, Platform, Tier
+from contracts.common import UNIQUE, Platform, Tier, spelled
 
 Share = Annotated[float, Meta(ge=0.0, le=1.0, description="a fraction between 0 and 1")]
 RegionCode = Annotated[
@@ -41,7 +41,7 @@ Handle = Annotated[
     Meta(
         min_length=1,
         max_length=100,
-        pattern=r"^[^\s/?#]+$",
+        pattern=spelled(r"^[^\s/?#]+$"),
         description="the account's name on the platform, without spaces or slashes",
     ),
 ]
@@ -50,7 +50,7 @@ ProfileUrl = Annotated[
     Meta(
         min_length=12,
         max_length=500,
-        pattern=r"^https://[^\s/?#]+\.[^\s/?#]+(/\S*)?$",
+        pattern=spelled(r"^https://[^\s/?#]+\.[^\s/?#]+(/\S*)?$"),
         description="https link to the account on its platform",
     ),
 ]

@@ -11,6 +11,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from contracts.common import spelled
 from contracts.deals import DealStatus
 from contracts.ledger import EntryKind, EntryOut
 
@@ -49,14 +50,14 @@ class PayoutAccountIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     return_url: Annotated[
         str,
         Meta(
-            pattern=r"^https?://\S{1,2000}$",
+            pattern=spelled(r"^https?://\S{1,2000}$"),
             description="where Stripe sends the KOL when onboarding is done",
         ),
     ]
     refresh_url: Annotated[
         str,
         Meta(
-            pattern=r"^https?://\S{1,2000}$",
+            pattern=spelled(r"^https?://\S{1,2000}$"),
             description="where Stripe sends the KOL when the onboarding link expired",
         ),
     ]
@@ -219,7 +220,7 @@ class DealStatement(msgspec.Struct, kw_only=True, frozen=True):
 class PaymentMethodIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """A card the merchant entered with Stripe.js, saved for commission settlements."""
 
-    payment_method: Annotated[str, Meta(pattern=r"^pm_\w{1,200}$")]
+    payment_method: Annotated[str, Meta(pattern=r"^pm_[A-Za-z0-9_]{1,200}$")]
 
 
 class BillingOut(msgspec.Struct, kw_only=True, frozen=True):

@@ -3,7 +3,10 @@ refused with a problem naming what was wrong, or served, and the reads that foll
 """
 
 import json
+import re
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from tests.helpers import Client, kol, merchant
 from tests.negotiation.support import brief_body
 from tests.tracking.test_conversions import make_deal, order
 
+ROOT = Path(__file__).resolve().parents[2]
 OUT_OF_RANGE_TIMES = [
     "9999-12-31T23:59:59-05:00",  # stored, then unreadable (year 10000 in UTC)
     "0001-01-01T00:00:00+01:00",  # year 0 in UTC
@@ -157,3 +161,36 @@ async def test_a_product_link_with_brackets_or_credentials_is_refused(
     created = await client.post("/v1/briefs", json=body, headers=owner.headers)
     assert created.status_code == 422, created.text
     assert [e["field"] for e in created.json()["errors"]] == ["product.url"]
+
+
+def _patterns(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from _patterns(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _patterns(item)
+
+
+def test_document_patterns_mean_the_same_to_clients_and_to_the_service() -> None:
+    """`\\s`, `\\d`, `\\w` and `\\b` match other characters in Python's `re` (which checks
+    requests) than in ECMA-262 (which clients check), e.g. U+001F is a space to Python only:
+    no pattern of the document uses them."""
+    document = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+    ambiguous = [p for p in _patterns(document) if re.search(r"\\[sSdDwWbB]", p)]
+    assert ambiguous == []
+
+
+@pytest.mark.parametrize("space", ["\x1f", "\x85", "\ufeff", "\u00a0", "\u3000"])
+async def test_an_email_with_a_space_of_either_kind_is_refused(client: Client, space: str) -> None:
+    owner = await merchant(client)
+    invited = await client.post(
+        "/v1/merchant/members/invitations",
+        json={"email": f"new{space}member@example.com", "role": "member"},
+        headers=owner.headers,
+    )
+    assert invited.status_code == 422, invited.text
+    assert [e["field"] for e in invited.json()["errors"]] == ["email"]
