@@ -7,19 +7,26 @@ every answer against the document.
 It builds a database of its own (on `DATABASE_URL`'s server, else an embedded one), loads the
 demo marketplace so operations find objects to act on, starts the local Stripe peer and the
 API with raised rate limits (configuration only), then runs Schemathesis once per identity:
-the demo merchant's owner, a demo KOL, the operator, and a partner API key with every scope.
-It prints each run's case count and exits 1 if any run found a failure or left its caller's
-credential refused.
+the demo merchant's owner, a demo KOL, a partner API key with every scope, and the operator
+(last, since it may disable the others). Half of the generated identifiers (path and query
+parameters such as `brief_id`) are those of real objects of that marketplace, read from the
+database and given to Schemathesis as dictionaries, so operations reach the objects
+themselves and not only their 404s. It prints each run's case count and exits 1 if any run
+found a failure or left its caller's credential refused.
 """
 
 import argparse
+import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from services.demo import DEMO_PASSWORD, KOL_EMAIL, MERCHANT_EMAIL, OPERATOR_EMAIL, load_demo
@@ -36,7 +43,27 @@ CHECKS = (
     "positive_data_acceptance"
 )
 PHASES = "examples,coverage,fuzzing,stateful"
+PARTNER_KEY = "contract fuzzing"
 SCOPES = ["conversions:write", "deals:read", "deals:write", "reports:read", "webhooks:manage"]
+# Real identifiers by parameter name (a path or query parameter of that name anywhere in the
+# document), each a value from this query, a few of every kind.
+KNOWN = {
+    "brief_id": "SELECT id::text FROM briefs",
+    "deal_id": "SELECT id::text FROM deals",
+    "offer_id": "SELECT id::text FROM offers ORDER BY created_at LIMIT 10",
+    "plan_id": "SELECT id::text FROM plans",
+    "kol_id": "SELECT id::text FROM kols ORDER BY user_id IS NULL, id LIMIT 10",
+    "account_id": "SELECT a.id::text FROM kol_accounts a JOIN kols k ON k.id = a.kol_id"
+    " ORDER BY k.user_id IS NULL, a.id LIMIT 10",
+    "user_id": "SELECT id::text FROM users",
+    "merchant_id": "SELECT id::text FROM merchants",
+    "notification_id": "SELECT id::text FROM notifications",
+    "conversion_id": "SELECT id::text FROM conversions LIMIT 10",
+    "order_id": "SELECT order_id FROM conversions LIMIT 10",
+    "key_id": f"SELECT id::text FROM api_keys WHERE name <> '{PARTNER_KEY}'",
+    "code": "SELECT code FROM tracking_links",
+    "object_id": "SELECT id::text FROM deals UNION ALL SELECT id::text FROM briefs",
+}
 
 
 def main() -> int:
@@ -48,9 +75,12 @@ def main() -> int:
         load_demo(url)
         with stripe_peer() as peer_url, serving(_env(url, peer_url)) as (base_url, _):
             identities = _identities(base_url)
+            config = _config(asyncio.run(_known(url)))
             failed = []
-            for name, header in identities.items():
-                if args.only in (None, name) and _run(name, header, base_url, args.seconds):
+            for name in ("merchant", "kol", "partner", "operator"):
+                if args.only not in (None, name):
+                    continue
+                if _run(name, identities[name], base_url, args.seconds, config):
                     failed.append(name)
     print(f"contract fuzzing: {'failures as ' + ', '.join(failed) if failed else 'no failure'}")
     return 1 if failed else 0
@@ -86,14 +116,24 @@ def _identities(base_url: str) -> dict[str, str]:
             ("merchant", MERCHANT_EMAIL), ("kol", KOL_EMAIL), ("operator", OPERATOR_EMAIL),
         )
     }  # fmt: skip
+    # The partner's key, and one more for the merchant's run to act on (KNOWN["key_id"]):
+    # revoking the partner's own key would leave the partner's run nothing to test.
+    secrets = [
+        _key(base_url, tokens["merchant"], name) for name in (PARTNER_KEY, "acted on by fuzzing")
+    ]
+    headers = {name: f"Authorization: Bearer {token}" for name, token in tokens.items()}
+    return headers | {"partner": f"X-API-Key: {secrets[0]}"}
+
+
+def _key(base_url: str, token: str, name: str) -> str:
     made = httpx.post(
         f"{base_url}/v1/api-keys",
-        json={"name": "contract fuzzing", "scopes": SCOPES},
-        headers={"Authorization": f"Bearer {tokens['merchant']}"},
+        json={"name": name, "scopes": SCOPES},
+        headers={"Authorization": f"Bearer {token}"},
     )
     made.raise_for_status()
-    headers = {name: f"Authorization: Bearer {token}" for name, token in tokens.items()}
-    return headers | {"partner": f"X-API-Key: {made.json()['secret']}"}
+    secret: str = made.json()["secret"]
+    return secret
 
 
 def _login(base_url: str, email: str) -> str:
@@ -105,10 +145,34 @@ def _login(base_url: str, email: str) -> str:
     return token
 
 
-def _run(name: str, header: str, base_url: str, seconds: int) -> bool:
+async def _known(url: str) -> dict[str, list[str]]:
+    """The identifiers of real objects, by parameter name (kinds the marketplace lacks left out)."""
+    connection = await asyncpg.connect(url)
+    try:
+        found = {
+            name: [row[0] for row in await connection.fetch(sql)] for name, sql in KNOWN.items()
+        }
+    finally:
+        await connection.close()
+    return {name: values for name, values in found.items() if values}
+
+
+def _config(known: dict[str, list[str]]) -> Path:
+    """schemathesis.toml with a dictionary per kind of identifier, drawn half of the time."""
+    lines = [(ROOT / "schemathesis.toml").read_text(), "[parameters]"]
+    lines += [f'{name} = {{ dictionary = "{name}", probability = 0.5 }}' for name in known]
+    for name, values in known.items():
+        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as config:
+        config.write("\n".join(lines) + "\n")
+    return Path(config.name)
+
+
+def _run(name: str, header: str, base_url: str, seconds: int, config: Path) -> bool:
     """One Schemathesis run as `name`; True when it found a failure."""
     command = [
-        str(Path(sys.executable).parent / "schemathesis"), "run", str(DOCUMENT),
+        str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(config),
+        "run", str(DOCUMENT),
         "--url", base_url, "--header", header, "--checks", CHECKS, "--phases", PHASES,
         "--max-time", str(seconds), "--workers", "1", "--no-color",
         "--suppress-health-check", "filter_too_much,too_slow",
@@ -119,7 +183,8 @@ def _run(name: str, header: str, base_url: str, seconds: int) -> bool:
     # the credential must still work at the end.
     field, value = header.split(": ", 1)
     me = httpx.get(f"{base_url}/v1/me", headers={field: value})
-    print(f"== credential of {name} after the run: {me.status_code}", flush=True)
+    answer = "" if me.status_code == 200 else f" {me.text[:500]}"
+    print(f"== credential of {name} after the run: {me.status_code}{answer}", flush=True)
     return failed or me.status_code != 200
 
 
