@@ -18,7 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from services import addresses, database, limits
 from services.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from services.accounts.standing import StandingCache
-from services.api import document, locations
+from services.api import dependencies, document, locations
 from services.api.auth import CallerAuthMiddleware
 from services.api.bodies import check_request
 from services.api.health import HealthController
@@ -59,6 +59,7 @@ from services.webhooks.routes import ROUTES as WEBHOOK_ROUTES
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
+    dependencies.install()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:

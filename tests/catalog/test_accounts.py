@@ -147,7 +147,11 @@ async def test_new_account_gets_tier_score_price_and_a_first_snapshot(client: Cl
         "reasons": [],
         "override": None,
     }
-    assert account["currency"] == "USD" and account["rate_card_version"] == CARD.version
+    # Priced by the current card: the default's figures (other tests may publish them again
+    # under another version, never other figures).
+    current = await client.get("/v1/rate-cards/current", headers=creator.headers)
+    assert account["currency"] == "USD"
+    assert account["rate_card_version"] == current.json()["version"]
     assert account["reference_price"] == card_fee(Platform.XIAOHONGSHU, metrics(), 1.0)
     assert account["audience"]["gender"]["female"] == 0.71
     assert account["audience"]["age"]["13-17"] == 0.0
